@@ -1,0 +1,109 @@
+"""The SEND Partnership Service portal: ``create_app`` builds the Flask application."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, render_template
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from portal.crypto import Keyring, render_encrypted_as_text
+from portal.extensions import csrf, db, limiter, migrate
+from portal.security import init_security
+from portal.services.clock import long_date
+from portal.services.mail import Mailer
+
+log = logging.getLogger(__name__)
+
+ERROR_PAGES = {400, 403, 404, 405, 413, 429, 500, 503}
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, with ``overrides`` (for tests) applied on top."""
+    app = Flask(
+        __name__,
+        static_folder=str(PROJECT_ROOT / "static"),
+        # GOV.UK Frontend's stylesheet refers to /assets/…, so the static files are served there.
+        static_url_path="/assets",
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(INSTANCE_DIR),
+    )
+    app.config.update(load_config())
+    app.config.update(overrides or {})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(PROJECT_ROOT / "templates")),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.add_template_filter(long_date)
+
+    if app.config["TRUST_PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["TRUST_PROXY_HOPS"], x_proto=1, x_host=1
+        )
+
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        render_as_batch=True,
+        render_item=render_encrypted_as_text,
+    )
+    csrf.init_app(app)
+    limiter.init_app(app)
+    app.extensions["portal_keyring"] = Keyring(app.config["PORTAL_ENCRYPTION_KEYS"])
+    app.extensions["portal_mailer"] = Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"])
+
+    from portal import models  # noqa: F401  (registers the models with the metadata)
+    from portal.health import bp as health_bp
+    from portal.public.routes import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(health_bp)
+
+    init_security(app)
+    _register_error_pages(app)
+
+    from portal.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _register_error_pages(app: Flask) -> None:
+    """GOV.UK-style pages for every error a person can meet. CSRF failures (400) and rate limits
+    (429) are HTTP errors too, so they arrive here with their own status."""
+
+    def render_error(status: int) -> tuple[str, int]:
+        if status >= 500:
+            db.session.rollback()
+        return render_template(f"errors/{status}.html"), status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Any:
+        status = error.code or 500
+        if status not in ERROR_PAGES:
+            return error
+        return render_error(status)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError) -> tuple[str, int]:
+        # The database is down or unreachable: say so plainly rather than as a generic failure.
+        log.error("database unavailable: %s", error.__class__.__name__)
+        return render_error(503)

@@ -1,0 +1,167 @@
+"""Settings, read only from the environment.
+
+The three environments differ only in their defaults: development generates its secrets once and
+keeps them under ``instance/`` (with a warning), tests generate fresh ones per process, and
+production refuses to start until the operator supplies them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = PROJECT_ROOT / "instance"
+
+ENVIRONMENTS = ("development", "test", "production")
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message is one line an operator can act on."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    description: str
+    production: str
+
+
+# The README's configuration table is generated from this list, so the two cannot drift apart.
+SETTINGS: tuple[Setting, ...] = (
+    Setting("PORTAL_ENV", "development", "`development`, `test` or `production`.", "`production`"),
+    Setting(
+        "SECRET_KEY",
+        "generated, kept in `instance/secret_key`",
+        "Signs session cookies and CSRF tokens, and seals answers between a form and its check page.",
+        "required: 32+ random bytes",
+    ),
+    Setting(
+        "PORTAL_ENCRYPTION_KEYS",
+        "generated, kept in `instance/encryption_keys`",
+        "Comma-separated Fernet keys for personal data at rest. The first encrypts and keys look-up "
+        "hashes; all decrypt and match. Rotate by putting a new key first, then "
+        "`flask --app wsgi rotate-keys`.",
+        "required",
+    ),
+    Setting(
+        "DATABASE_URL",
+        "`sqlite:///instance/portal.sqlite`",
+        "SQLAlchemy URL of the database.",
+        "`postgresql+psycopg://…`",
+    ),
+    Setting(
+        "RATELIMIT_STORAGE_URI",
+        "`memory://`",
+        "Where Flask-Limiter keeps its counters.",
+        "`redis://host:6379/0` (shared by all app processes)",
+    ),
+    Setting(
+        "SUBMISSION_RATE_LIMIT",
+        "`20 per hour;5 per minute`",
+        "Limit on public form submissions per client address.",
+        "default",
+    ),
+    Setting(
+        "MAIL_URL",
+        "`log://`",
+        "Where e-mail goes: `log://` writes it to the log, `smtp://user:password@host:587` sends it "
+        "(STARTTLS), `smtps://…` for implicit TLS.",
+        "`smtp://…`",
+    ),
+    Setting("MAIL_FROM", "`sps@example.invalid`", "Sender address of the service's e-mail.", "the service's address"),
+)
+
+
+def _generated_secret(path: Path, make: Any) -> str:
+    """Read a development secret from ``path``, creating it on first use."""
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    path.write_text(value + "\n")
+    path.chmod(0o600)
+    log.warning("Generated %s for development; production must set it in the environment.", path.name)
+    return value
+
+
+def _encryption_keys(raw: str) -> list[str]:
+    keys = [key.strip() for key in raw.split(",") if key.strip()]
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise ConfigError(
+                f"PORTAL_ENCRYPTION_KEYS key {position} is not a Fernet key (url-safe base64 of 32 bytes)."
+            ) from None
+    return keys
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Build the Flask config mapping from ``environ`` (default: the process environment)."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("PORTAL_ENV", "development").strip() or "development"
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"PORTAL_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}.")
+    production = env == "production"
+
+    secret_key = environ.get("SECRET_KEY", "").strip()
+    keys_raw = environ.get("PORTAL_ENCRYPTION_KEYS", "").strip()
+    if production:
+        missing = [
+            name for name, value in (("SECRET_KEY", secret_key), ("PORTAL_ENCRYPTION_KEYS", keys_raw)) if not value
+        ]
+        if missing:
+            raise ConfigError(
+                f"Refusing to start in production: {' and '.join(missing)} "
+                f"{'is' if len(missing) == 1 else 'are'} not set in the environment."
+            )
+        if len(secret_key) < 32:
+            raise ConfigError("Refusing to start in production: SECRET_KEY must be at least 32 characters.")
+    elif env == "test":
+        secret_key = secret_key or secrets.token_urlsafe(32)
+        keys_raw = keys_raw or Fernet.generate_key().decode()
+    else:
+        secret_key = secret_key or _generated_secret(INSTANCE_DIR / "secret_key", lambda: secrets.token_urlsafe(32))
+        keys_raw = keys_raw or _generated_secret(
+            INSTANCE_DIR / "encryption_keys", lambda: Fernet.generate_key().decode()
+        )
+
+    default_db = f"sqlite:///{INSTANCE_DIR / 'portal.sqlite'}"
+    database_url = environ.get("DATABASE_URL", "").strip() or default_db
+    if database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+
+    return {
+        "PORTAL_ENV": env,
+        "TESTING": env == "test",
+        "SECRET_KEY": secret_key,
+        "PORTAL_ENCRYPTION_KEYS": _encryption_keys(keys_raw),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "20 per hour;5 per minute",
+        "MAIL_URL": environ.get("MAIL_URL", "").strip() or "log://",
+        "MAIL_FROM": environ.get("MAIL_FROM", "").strip() or "sps@example.invalid",
+        # A parent may take well over an hour over a referral: the CSRF token lives as long as the
+        # browser session instead of Flask-WTF's default hour, so a slow writer loses nothing.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "TRUST_PROXY_HOPS": 1 if production else 0,
+        "MAX_CONTENT_LENGTH": 256 * 1024,
+        "MAX_FORM_MEMORY_SIZE": 256 * 1024,
+    }

@@ -1,0 +1,137 @@
+"""Referrals, the people in them, the privacy notice agreed to and consent attestations.
+
+Every column holding personal data is ``EncryptedText``/``EncryptedDate``; columns that are searched
+by equality have a keyed-hash twin (``*_hash``). Enumerations are checked by the database so no
+code path can store a value the service does not know.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.crypto import EncryptedDate, EncryptedText, LookupHash
+from portal.extensions import db
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    listed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known")
+
+
+ROUTES = ("self", "professional")
+COMPLETED_BY = ("parent_carer", "young_person", "professional")
+CONTACT_METHODS = ("email", "phone", "letter")
+PERSON_ROLES = ("child", "parent_carer", "referrer")
+CONSENT_GIVERS = ("parent_carer", "young_person")
+CONSENT_METHODS = ("written", "verbal", "email")
+ATTESTATION_SOURCES = ("referral_form", "staff")
+
+
+class PrivacyNoticeVersion(db.Model):
+    """A published version of the privacy notice. The text's digest pins what people agreed to."""
+
+    __tablename__ = "privacy_notice_versions"
+
+    version: Mapped[str] = mapped_column(String(16), primary_key=True)
+    published_on: Mapped[dt.date] = mapped_column(Date)
+    content_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class Referral(db.Model):
+    __tablename__ = "referrals"
+    __table_args__ = (
+        _one_of("route", ROUTES),
+        _one_of("completed_by", COMPLETED_BY),
+        _one_of("preferred_contact", CONTACT_METHODS),
+        CheckConstraint("(route = 'professional') = (completed_by = 'professional')", name="route_matches_completer"),
+        Index("ix_referrals_status_submitted_at", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(EncryptedText)
+    reference_hash: Mapped[str] = mapped_column(LookupHash, unique=True)
+    # Hash of the one-time key sealed into the check-answers page: a double click or a resubmitted
+    # page finds the referral it already made instead of making a second one.
+    submission_key_hash: Mapped[str] = mapped_column(LookupHash, unique=True)
+    route: Mapped[str] = mapped_column(String(16))
+    completed_by: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="new")
+    school_or_setting: Mapped[str] = mapped_column(EncryptedText)
+    needs: Mapped[str] = mapped_column(EncryptedText)
+    preferred_contact: Mapped[str] = mapped_column(String(8))
+    privacy_notice_version: Mapped[str] = mapped_column(ForeignKey("privacy_notice_versions.version"))
+    privacy_agreed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    people: Mapped[list[Person]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="Person.id"
+    )
+    attestations: Mapped[list[ConsentAttestation]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", order_by="ConsentAttestation.id"
+    )
+
+    def person(self, role: str) -> Person | None:
+        return next((person for person in self.people if person.role == role), None)
+
+
+class Person(db.Model):
+    """Someone named in a referral: the child or young person, a parent/carer, or the referrer."""
+
+    __tablename__ = "people"
+    __table_args__ = (
+        _one_of("role", PERSON_ROLES),
+        UniqueConstraint("referral_id", "role", name="uq_people_referral_role"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    full_name: Mapped[str] = mapped_column(EncryptedText)
+    date_of_birth: Mapped[dt.date | None] = mapped_column(EncryptedDate)
+    email: Mapped[str | None] = mapped_column(EncryptedText)
+    email_hash: Mapped[str | None] = mapped_column(LookupHash, index=True)
+    phone: Mapped[str | None] = mapped_column(EncryptedText)
+    address: Mapped[str | None] = mapped_column(EncryptedText)
+    postcode: Mapped[str | None] = mapped_column(EncryptedText)
+    organisation: Mapped[str | None] = mapped_column(EncryptedText)
+    job_title: Mapped[str | None] = mapped_column(EncryptedText)
+
+    referral: Mapped[Referral] = relationship(back_populates="people")
+
+
+class ConsentAttestation(db.Model):
+    """A professional's statement that the family agreed to their details being passed on.
+
+    It is evidence, so it keeps its own copy of the referrer's identity and the exact words
+    attested as they stood when recorded, whatever later happens to the referral's people.
+    """
+
+    __tablename__ = "consent_attestations"
+    __table_args__ = (
+        _one_of("given_by", CONSENT_GIVERS),
+        _one_of("method", CONSENT_METHODS),
+        _one_of("source", ATTESTATION_SOURCES),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
+    given_by: Mapped[str] = mapped_column(String(16))
+    given_on: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str] = mapped_column(String(8))
+    referrer_name: Mapped[str] = mapped_column(EncryptedText)
+    referrer_role: Mapped[str] = mapped_column(EncryptedText)
+    referrer_organisation: Mapped[str] = mapped_column(EncryptedText)
+    referrer_email: Mapped[str] = mapped_column(EncryptedText)
+    referrer_phone: Mapped[str] = mapped_column(EncryptedText)
+    wording: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    referral: Mapped[Referral] = relationship(back_populates="attestations")

@@ -1,0 +1,446 @@
+"""The public referral forms: GOV.UK widgets, server-side checks from ``portal.services``.
+
+Each field cleans what was typed (control characters out, any script in) and checks it with the
+shared rules in ``portal.services.validation``; the cross-field rules (how the family can be
+reached, a complete consent attestation) come from the referral and consent services, so the
+forms and the storing code cannot disagree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovTextInput,
+)
+from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
+from wtforms.validators import StopValidation, ValidationError
+
+from portal.models.referrals import CONTACT_METHODS
+from portal.services import validation
+from portal.services.clock import london_today, long_date
+from portal.services.consent import (
+    ATTESTATION_STATEMENT,
+    GIVER_LABELS,
+    METHOD_LABELS,
+    Attestation,
+    attestation_problems,
+    consent_date,
+)
+from portal.services.referrals import (
+    Child,
+    Contact,
+    ProfessionalReferral,
+    Referrer,
+    SelfReferral,
+    contact_problems,
+    family_contact_problems,
+)
+from portal.services.validation import DateParts, InvalidInput
+
+HONEYPOT = "website"
+CONTACT_LABELS = {"email": "Email", "phone": "Telephone", "letter": "Letter"}
+
+
+def checked(rule: Callable[[Any], Any], optional: bool = False) -> Callable[[Any, Field], None]:
+    """A WTForms validator applying ``rule`` and keeping its cleaned result as the field's data."""
+
+    def validator(form: Any, field: Field) -> None:
+        if optional and not validation.clean_text(field.data if isinstance(field.data, str) else ""):
+            field.data = None
+            raise StopValidation()
+        try:
+            field.data = rule(field.data)
+        except InvalidInput as error:
+            raise StopValidation(str(error)) from None
+
+    return validator
+
+
+def text_rule(what: str, limit: int = validation.SHORT_TEXT_MAX, multiline: bool = False) -> Callable[[Any], str]:
+    return lambda value: validation.required_text(value, what, limit, multiline)
+
+
+class TextField(StringField):
+    widget = GovTextInput()
+
+
+class LongTextField(TextAreaField):
+    widget = GovCharacterCount()
+
+
+class ChoiceField(RadioField):
+    """Radios whose 'nothing chosen' and 'unknown value' both get the GOV.UK message given."""
+
+    widget = GovRadioInput()
+
+    def __init__(self, label: str, choices: list[tuple[str, str]], message: str, **kwargs: Any) -> None:
+        super().__init__(label, choices=choices, validate_choice=False, **kwargs)
+        self.message = message
+
+    def pre_validate(self, form: Any) -> None:
+        if self.data not in {value for value, _ in self.choices}:
+            self.data = None
+            raise StopValidation(self.message)
+
+
+class TickField(BooleanField):
+    widget = GovCheckboxInput()
+
+
+class DateField(Field):
+    """A GOV.UK date input: three boxes under one name, read as ``DateParts``."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label: str, rule: Callable[[DateParts, dt.date], dt.date], **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.rule = rule
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        parts = [validation.clean_text(value) for value in valuelist[:3]]
+        parts += [""] * (3 - len(parts))
+        self.raw_data = parts
+        self.data = DateParts(*parts)
+
+    def _value(self) -> str:
+        return ""
+
+    def pre_validate(self, form: Any) -> None:
+        parts = self.data if isinstance(self.data, DateParts) else DateParts("", "", "")
+        try:
+            self.data = self.rule(parts, london_today())
+        except InvalidInput as error:
+            self.data = None
+            raise StopValidation(str(error)) from None
+
+
+CONTACT_FIELDS = ("email", "phone", "address_line_1", "address_line_2", "address_town", "postcode", "preferred_contact")
+CHILD_FIELDS = ("child_name", "child_date_of_birth", "school_or_setting")
+
+
+class PublicForm(FlaskForm):
+    """What both referral forms share: the honeypot and the family's contact details."""
+
+    PAGE_ORDER: tuple[str, ...] = ()
+
+    # Bots fill every field; people never see this one (see the template and application.scss).
+    website = StringField("Leave this field empty")
+
+    email = TextField(
+        "Email address",
+        description="We will only use this to contact you about this referral",
+        validators=[checked(validation.email_address, optional=True)],
+    )
+    phone = TextField(
+        "Telephone number",
+        description="For example, 01632 960 001 or 07700 900 982",
+        validators=[checked(validation.uk_phone, optional=True)],
+    )
+    address_line_1 = TextField(
+        "Address line 1", validators=[checked(text_rule("address line 1", validation.ADDRESS_LINE_MAX), optional=True)]
+    )
+    address_line_2 = TextField(
+        "Address line 2 (optional)",
+        validators=[checked(text_rule("address line 2", validation.ADDRESS_LINE_MAX), optional=True)],
+    )
+    address_town = TextField(
+        "Town or city", validators=[checked(text_rule("town or city", validation.ADDRESS_LINE_MAX), optional=True)]
+    )
+    postcode = TextField("Postcode", validators=[checked(validation.uk_postcode, optional=True)])
+    preferred_contact = ChoiceField(
+        "How would you like us to contact you?",
+        choices=[(method, CONTACT_LABELS[method]) for method in CONTACT_METHODS],
+        message="Select how you would like us to contact you",
+    )
+
+    def validate_website(self, field: Field) -> None:
+        if field.data:
+            raise ValidationError("Leave the field labelled ‘Leave this field empty’ empty")
+
+    def contact(self) -> Contact:
+        lines = [self.address_line_1.data, self.address_line_2.data, self.address_town.data]
+        address = "\n".join(line for line in lines if line) or None
+        return Contact(
+            email=self.email.data,
+            phone=self.phone.data,
+            address=address if self.address_line_1.data and self.address_town.data else None,
+            postcode=self.postcode.data,
+            preferred=self.preferred_contact.data or "",
+        )
+
+    def add_problems(self, problems: dict[str, str]) -> None:
+        """Attach errors found by a service rule to the fields that can put them right."""
+        for name, message in problems.items():
+            field = getattr(self, name)
+            if not field.errors:
+                field.errors = [message]
+
+    def check_contact(self) -> None:
+        if self.preferred_contact.data:
+            problems = contact_problems(self.contact())
+            # The service sees one address; an address with its first line but no town is
+            # reported against the town box, where the gap is.
+            if "address_line_1" in problems and self.address_line_1.data and not self.address_town.data:
+                problems["address_town"] = problems.pop("address_line_1")
+            self.add_problems(problems)
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        super().validate(extra_validators)
+        self.check_cross_field()
+        return not self.errors
+
+    def check_cross_field(self) -> None:
+        self.check_contact()
+
+    @property
+    def errors(self) -> dict[str, list[str]]:  # type: ignore[override]
+        # Fresh on every read (WTForms caches them after validate(), hiding problems added later by
+        # the service rules), in the order the questions appear on the page.
+        names = [*self.PAGE_ORDER, *(name for name in self._fields if name not in self.PAGE_ORDER)]
+        return {name: self[name].errors for name in names if self[name].errors}
+
+
+def _child(form: Any) -> Child:
+    return Child(
+        full_name=form.child_name.data,
+        date_of_birth=form.child_date_of_birth.data,
+        school_or_setting=form.school_or_setting.data,
+    )
+
+
+class SelfReferralForm(PublicForm):
+    PAGE_ORDER = (HONEYPOT, "completed_by", "parent_carer_name", *CHILD_FIELDS, "needs", *CONTACT_FIELDS)
+
+    completed_by = ChoiceField(
+        "Who is filling in this form?",
+        choices=[
+            ("parent_carer", "I am the parent or carer of the child or young person"),
+            ("young_person", "I am the young person this referral is about"),
+        ],
+        message="Select who is filling in this form",
+    )
+    parent_carer_name = TextField(
+        "Your full name",
+        validators=[checked(text_rule("your full name", validation.NAME_MAX), optional=True)],
+    )
+    child_name = TextField(
+        "Full name", validators=[checked(text_rule("the child or young person's full name", validation.NAME_MAX))]
+    )
+    child_date_of_birth = DateField(
+        "Date of birth", rule=validation.date_of_birth, description="For example, 27 3 2012"
+    )
+    school_or_setting = TextField(
+        "School, college or other setting",
+        description="For example, the name of their school or nursery, or ‘not in education’",
+        validators=[checked(text_rule("their school, college or other setting"))],
+    )
+    needs = LongTextField(
+        "What are their needs, and what would you like help with?",
+        description="Tell us in your own words. Do not include bank details or passwords.",
+        validators=[
+            checked(text_rule("their needs and what you would like help with", validation.LONG_TEXT_MAX, True))
+        ],
+    )
+
+    def check_cross_field(self) -> None:
+        super().check_cross_field()
+        if (
+            self.completed_by.data == "parent_carer"
+            and not self.parent_carer_name.data
+            and not self.parent_carer_name.errors
+        ):
+            self.add_problems({"parent_carer_name": "Enter your full name"})
+
+    def answers(self) -> SelfReferral:
+        return SelfReferral(
+            completed_by=self.completed_by.data,
+            parent_carer_name=self.parent_carer_name.data if self.completed_by.data == "parent_carer" else None,
+            child=_child(self),
+            contact=self.contact(),
+            needs=self.needs.data,
+        )
+
+
+class ProfessionalReferralForm(PublicForm):
+    PAGE_ORDER = (
+        HONEYPOT,
+        "referrer_name",
+        "referrer_job_title",
+        "referrer_organisation",
+        "referrer_email",
+        "referrer_phone",
+        *CHILD_FIELDS,
+        "parent_carer_name",
+        *CONTACT_FIELDS,
+        "reason",
+        "consent_given_by",
+        "consent_given_on",
+        "consent_method",
+        "consent_confirmed",
+    )
+
+    referrer_name = TextField("Your full name", validators=[checked(text_rule("your full name", validation.NAME_MAX))])
+    referrer_job_title = TextField("Your job title", validators=[checked(text_rule("your job title"))])
+    referrer_organisation = TextField(
+        "Your organisation", validators=[checked(text_rule("the name of your organisation"))]
+    )
+    referrer_email = TextField(
+        "Your work email address",
+        description="We will send the referral's reference to this address",
+        validators=[checked(validation.email_address)],
+    )
+    referrer_phone = TextField("Your work telephone number", validators=[checked(validation.uk_phone)])
+    child_name = TextField(
+        "Full name", validators=[checked(text_rule("the child or young person's full name", validation.NAME_MAX))]
+    )
+    child_date_of_birth = DateField(
+        "Date of birth", rule=validation.date_of_birth, description="For example, 27 3 2012"
+    )
+    school_or_setting = TextField(
+        "School, college or other setting",
+        description="For example, the name of their school or nursery, or ‘not in education’",
+        validators=[checked(text_rule("their school, college or other setting"))],
+    )
+    parent_carer_name = TextField(
+        "Parent or carer's full name",
+        description="Leave this empty if we should contact the young person directly",
+        validators=[checked(text_rule("the parent or carer's full name", validation.NAME_MAX), optional=True)],
+    )
+    reason = LongTextField(
+        "Why are you referring this family, and what support do they need?",
+        validators=[checked(text_rule("why you are referring this family", validation.LONG_TEXT_MAX, True))],
+    )
+    consent_given_by = ChoiceField(
+        "Who gave consent?",
+        choices=list(GIVER_LABELS.items()),
+        message="Select who gave consent",
+    )
+    consent_given_on = DateField("When did they give consent?", rule=consent_date, description="For example, 3 11 2026")
+    consent_method = ChoiceField(
+        "How did they give consent?",
+        choices=list(METHOD_LABELS.items()),
+        message="Select how consent was given",
+    )
+    consent_confirmed = TickField(ATTESTATION_STATEMENT)
+
+    def attestation(self) -> Attestation:
+        return Attestation(
+            given_by=self.consent_given_by.data,
+            given_on=self.consent_given_on.data,
+            method=self.consent_method.data,
+            statement_confirmed=bool(self.consent_confirmed.data),
+        )
+
+    def check_cross_field(self) -> None:
+        super().check_cross_field()
+        attestation = self.attestation()
+        self.add_problems(attestation_problems(attestation))
+        if not self.parent_carer_name.errors:
+            self.add_problems(family_contact_problems(self.parent_carer_name.data, attestation))
+
+    def answers(self) -> ProfessionalReferral:
+        return ProfessionalReferral(
+            referrer=Referrer(
+                full_name=self.referrer_name.data,
+                job_title=self.referrer_job_title.data,
+                organisation=self.referrer_organisation.data,
+                email=self.referrer_email.data,
+                phone=self.referrer_phone.data,
+            ),
+            child=_child(self),
+            parent_carer_name=self.parent_carer_name.data,
+            contact=self.contact(),
+            reason=self.reason.data,
+            attestation=self.attestation(),
+        )
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    key: str
+    value: str
+    field: str  # the field a "Change" button returns to
+
+
+@dataclass(frozen=True)
+class SummarySection:
+    title: str
+    rows: list[SummaryRow]
+
+
+def _contact_rows(form: PublicForm) -> list[SummaryRow]:
+    contact = form.contact()
+    address = "\n".join(part for part in (contact.address, contact.postcode) if part)
+    return [
+        SummaryRow("Email address", contact.email or "Not given", "email"),
+        SummaryRow("Telephone number", contact.phone or "Not given", "phone"),
+        SummaryRow("Address", address or "Not given", "address_line_1"),
+        SummaryRow("How to contact you", CONTACT_LABELS.get(contact.preferred, ""), "preferred_contact"),
+    ]
+
+
+def _child_rows(form: Any) -> list[SummaryRow]:
+    return [
+        SummaryRow("Full name", form.child_name.data, "child_name"),
+        SummaryRow("Date of birth", long_date(form.child_date_of_birth.data), "child_date_of_birth"),
+        SummaryRow("School, college or setting", form.school_or_setting.data, "school_or_setting"),
+    ]
+
+
+def self_referral_summary(form: SelfReferralForm) -> list[SummarySection]:
+    who = dict(form.completed_by.choices)[form.completed_by.data]
+    about_you = [SummaryRow("Who is filling in this form", who, "completed_by")]
+    if form.completed_by.data == "parent_carer":
+        about_you.append(SummaryRow("Your full name", form.parent_carer_name.data, "parent_carer_name"))
+    return [
+        SummarySection("About you", about_you),
+        SummarySection("The child or young person", _child_rows(form)),
+        SummarySection("Their needs", [SummaryRow("Needs and help wanted", form.needs.data, "needs")]),
+        SummarySection("Contact details", _contact_rows(form)),
+    ]
+
+
+def professional_summary(form: ProfessionalReferralForm) -> list[SummarySection]:
+    return [
+        SummarySection(
+            "About you",
+            [
+                SummaryRow("Your full name", form.referrer_name.data, "referrer_name"),
+                SummaryRow("Job title", form.referrer_job_title.data, "referrer_job_title"),
+                SummaryRow("Organisation", form.referrer_organisation.data, "referrer_organisation"),
+                SummaryRow("Work email address", form.referrer_email.data, "referrer_email"),
+                SummaryRow("Work telephone number", form.referrer_phone.data, "referrer_phone"),
+            ],
+        ),
+        SummarySection("The child or young person", _child_rows(form)),
+        SummarySection(
+            "The family",
+            [
+                SummaryRow(
+                    "Parent or carer",
+                    form.parent_carer_name.data or "None given: contact the young person",
+                    "parent_carer_name",
+                ),
+                *_contact_rows(form),
+            ],
+        ),
+        SummarySection("Reason for referral", [SummaryRow("Reason and support needed", form.reason.data, "reason")]),
+        SummarySection(
+            "Consent",
+            [
+                SummaryRow("Who gave consent", GIVER_LABELS[form.consent_given_by.data], "consent_given_by"),
+                SummaryRow("When", long_date(form.consent_given_on.data), "consent_given_on"),
+                SummaryRow("How", METHOD_LABELS[form.consent_method.data], "consent_method"),
+                SummaryRow("You confirmed", ATTESTATION_STATEMENT, "consent_confirmed"),
+            ],
+        ),
+    ]

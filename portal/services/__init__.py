@@ -1,0 +1,1 @@
+"""The service's rules, one module per rule area, free of HTTP so they can be tested directly."""
