@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, render_template
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -58,6 +59,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         )
 
     db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            event.listen(db.engine, "connect", _sqlite_pragmas)
     migrate.init_app(
         app,
         db,
@@ -84,6 +88,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _sqlite_pragmas(connection: Any, record: Any) -> None:
+    """SQLite as a real database: enforce foreign keys (and so cascades), let readers work while
+    a referral is written (WAL), and wait for a busy writer instead of failing at once."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    cursor.close()
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -22,6 +22,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextInput,
 )
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 from portal.models.referrals import CONTACT_METHODS
@@ -83,11 +84,14 @@ class ChoiceField(RadioField):
     widget = GovRadioInput()
 
     def __init__(self, label: str, choices: list[tuple[str, str]], message: str, **kwargs: Any) -> None:
-        super().__init__(label, choices=choices, validate_choice=False, **kwargs)
+        super().__init__(
+            label, choices=[SelectChoice(value, text) for value, text in choices], validate_choice=False, **kwargs
+        )
+        self.labels = dict(choices)
         self.message = message
 
     def pre_validate(self, form: Any) -> None:
-        if self.data not in {value for value, _ in self.choices}:
+        if self.data not in self.labels:
             self.data = None
             raise StopValidation(self.message)
 
@@ -397,7 +401,7 @@ def _child_rows(form: Any) -> list[SummaryRow]:
 
 
 def self_referral_summary(form: SelfReferralForm) -> list[SummarySection]:
-    who = dict(form.completed_by.choices)[form.completed_by.data]
+    who = form.completed_by.labels[form.completed_by.data]
     about_you = [SummaryRow("Who is filling in this form", who, "completed_by")]
     if form.completed_by.data == "parent_carer":
         about_you.append(SummaryRow("Your full name", form.parent_carer_name.data, "parent_carer_name"))

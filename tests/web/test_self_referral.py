@@ -1,0 +1,110 @@
+from portal.extensions import db
+from portal.models import Person, Referral
+from tests.journeys import error_summary, self_referral_answers, send, start
+
+
+def count(model) -> int:  # noqa: ANN001
+    return db.session.scalar(db.select(db.func.count()).select_from(model))
+
+
+def test_a_parent_refers_their_child(client, app_context, outbox):
+    check = start(client, "self", self_referral_answers())
+    assert check.status_code == 200
+    html = check.get_data(as_text=True)
+    assert "Check your answers" in html
+    assert "Siân 李 Ó Briain" in html
+    assert "BA1 1AA" in html
+    assert count(Referral) == 0, "nothing is stored before the person sends the referral"
+
+    sent = send(client, "self", check)
+    assert sent.status_code == 302
+    confirmation = client.get(sent.headers["Location"])
+    reference = Referral.query.one().reference
+    assert reference in confirmation.get_data(as_text=True)
+
+    referral = db.session.scalars(db.select(Referral)).one()
+    assert referral.route == "self" and referral.privacy_notice_version == "1.0"
+    assert {person.role for person in referral.people} == {"child", "parent_carer"}
+    assert referral.person("child").full_name == "Siân 李 Ó Briain"
+
+    [mail] = outbox
+    body = mail.get_content()
+    assert mail["To"] == "zoe.family@example.com"
+    assert reference in body
+    for personal in ("Siân", "Zoë", "Riverside", "Autism", "Bath"):
+        assert personal not in body
+
+
+def test_without_agreeing_to_the_privacy_notice_nothing_is_stored(client, app_context):
+    check = start(client, "self", self_referral_answers())
+    refused = send(client, "self", check, agree=False)
+    assert refused.status_code == 200
+    assert error_summary(refused.get_data(as_text=True)) == [
+        ("#privacy_agreed", "Confirm you have read the privacy notice and agree to the service keeping these details")
+    ]
+    assert count(Referral) == 0
+
+
+def test_sending_the_same_page_twice_makes_one_referral(client, app_context):
+    check = start(client, "self", self_referral_answers())
+    first = send(client, "self", check)
+    second = send(client, "self", check)
+    assert first.status_code == second.status_code == 302
+    assert count(Referral) == 1
+
+
+def test_change_returns_to_the_form_with_every_answer_kept(client, app_context):
+    check = start(client, "self", self_referral_answers())
+    html = check.get_data(as_text=True)
+    from tests.journeys import hidden_value
+
+    form = client.post(
+        "/refer/self/check",
+        data={"csrf_token": hidden_value(html, "csrf_token"), "sealed": hidden_value(html, "sealed"), "change": "child_name"},
+    )
+    page = form.get_data(as_text=True)
+    assert "Siân 李 Ó Briain" in page and "zoe.family@example.com" in page and 'value="2015"' in page
+    assert count(Referral) == 0
+
+
+def test_errors_are_summarised_in_page_order_and_answers_kept(client, app_context):
+    response = start(
+        client,
+        "self",
+        self_referral_answers(
+            child_name="",
+            child_date_of_birth=["31", "2", "2015"],
+            email="not-an-email",
+            preferred_contact="letter",
+            address_line_1="",
+            postcode="",
+        ),
+    )
+    html = response.get_data(as_text=True)
+    assert error_summary(html) == [
+        ("#child_name", "Enter the child or young person's full name"),
+        ("#child_date_of_birth-day", "Date of birth must be a real date"),
+        ("#email", "Enter an email address in the correct format, like name@example.com"),
+        ("#address_line_1", "Enter an address and postcode, or choose another way for us to contact you"),
+    ]
+    assert "<title>Error: " in html
+    assert 'value="not-an-email"' in html and 'value="31"' in html
+    assert count(Referral) == 0
+
+
+def test_a_young_person_refers_themselves_and_is_the_contact(client, app_context):
+    answers = self_referral_answers(completed_by="young_person", parent_carer_name="", child_date_of_birth=["1", "6", "2006"])
+    sent = send(client, "self", start(client, "self", answers))
+    assert sent.status_code == 302
+    referral = db.session.scalars(db.select(Referral)).one()
+    assert referral.completed_by == "young_person"
+    assert [person.role for person in referral.people] == ["child"]
+    assert referral.person("child").email == "zoe.family@example.com"
+
+
+def test_personal_data_is_encrypted_at_rest(client, app_context):
+    send(client, "self", start(client, "self", self_referral_answers()))
+    raw = db.session.execute(db.text("SELECT full_name, email FROM people")).all()
+    stored = " ".join(str(value) for row in raw for value in row)
+    assert "Siân" not in stored and "zoe.family" not in stored
+    assert count(Person) == 2
