@@ -6,6 +6,7 @@ import sys
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from sqlalchemy import inspect
 
 from portal.extensions import db
@@ -29,6 +30,7 @@ def _read_password() -> str:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.option("--email", required=True, help="The person's work e-mail address; they sign in with it.")
 @click.option("--name", required=True, help="Their full name, as colleagues know them.")
 @click.option(
@@ -44,6 +46,7 @@ def create_user(email: str, name: str, roles: tuple[str, ...]) -> None:
 
 
 @click.command("demo-account")
+@with_appcontext
 def demo_account() -> None:
     """Create the demo manager account, or give it a new password, and print how to sign in."""
     if current_app.config["PORTAL_ENV"] == "production":
@@ -58,6 +61,7 @@ def demo_account() -> None:
 
 
 @click.command("rotate-keys")
+@with_appcontext
 def rotate_keys() -> None:
     """Re-encrypt every personal field, and re-key every look-up hash, under the first key."""
     if not inspect(db.engine).has_table("referrals"):

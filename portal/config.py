@@ -11,7 +11,6 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,60 +26,6 @@ log = logging.getLogger(__name__)
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message is one line an operator can act on."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    name: str
-    default: str
-    description: str
-    production: str
-
-
-# The README's configuration table is generated from this list, so the two cannot drift apart.
-SETTINGS: tuple[Setting, ...] = (
-    Setting("PORTAL_ENV", "development", "`development`, `test` or `production`.", "`production`"),
-    Setting(
-        "SECRET_KEY",
-        "generated, kept in `instance/secret_key`",
-        "Signs session cookies and CSRF tokens, and seals answers between a form and its check page.",
-        "required: 32+ random bytes",
-    ),
-    Setting(
-        "PORTAL_ENCRYPTION_KEYS",
-        "generated, kept in `instance/encryption_keys`",
-        "Comma-separated Fernet keys for personal data at rest. The first encrypts and keys look-up "
-        "hashes; all decrypt and match. Rotate by putting a new key first, then "
-        "`flask --app wsgi rotate-keys`.",
-        "required",
-    ),
-    Setting(
-        "DATABASE_URL",
-        "`sqlite:///instance/portal.sqlite`",
-        "SQLAlchemy URL of the database.",
-        "`postgresql+psycopg://…`",
-    ),
-    Setting(
-        "RATELIMIT_STORAGE_URI",
-        "`memory://`",
-        "Where Flask-Limiter keeps its counters.",
-        "`redis://host:6379/0` (shared by all app processes)",
-    ),
-    Setting(
-        "SUBMISSION_RATE_LIMIT",
-        "`20 per hour;5 per minute`",
-        "Limit on public form submissions per client address.",
-        "default",
-    ),
-    Setting(
-        "MAIL_URL",
-        "`log://`",
-        "Where e-mail goes: `log://` writes it to the log, `smtp://user:password@host:587` sends it "
-        "(STARTTLS), `smtps://…` for implicit TLS.",
-        "`smtp://…`",
-    ),
-    Setting("MAIL_FROM", "`sps@example.invalid`", "Sender address of the service's e-mail.", "the service's address"),
-)
 
 
 def _generated_secret(path: Path, make: Any) -> str:
@@ -151,7 +96,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
-        "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "20 per hour;5 per minute",
+        "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "10 per minute;40 per hour",
         "MAIL_URL": environ.get("MAIL_URL", "").strip() or "log://",
         "MAIL_FROM": environ.get("MAIL_FROM", "").strip() or "sps@example.invalid",
         # A parent may take well over an hour over a referral: the CSRF token lives as long as the

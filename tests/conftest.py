@@ -21,8 +21,8 @@ from sqlalchemy import inspect, text
 
 os.environ["PORTAL_ENV"] = "test"
 
-from portal import create_app  # noqa: E402
-from portal.extensions import db  # noqa: E402
+from portal import create_app
+from portal.extensions import db
 
 OUTPUT = Path(__file__).parent / "output"
 KEPT_TABLES = {"alembic_version", "privacy_notice_versions"}
@@ -135,7 +135,7 @@ class PageChecker(HTMLParser):
             self.title += data
 
 
-def check_page(response, path: str) -> None:  # noqa: ANN001
+def check_page(response, path: str) -> None:
     """Every HTML page: one h1, a real title, unique ids, forms that say where they post, no
     inline script; personal-data pages are never cached."""
     if response.mimetype != "text/html" or 300 <= response.status_code < 400:
@@ -157,7 +157,7 @@ def check_page(response, path: str) -> None:  # noqa: ANN001
 
 
 class CheckingClient(FlaskClient):
-    def open(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+    def open(self, *args, **kwargs):
         response = super().open(*args, **kwargs)
         path = args[0] if args and isinstance(args[0], str) else kwargs.get("path", "")
         check_page(response, path.split("?")[0])

@@ -70,13 +70,13 @@ def hidden_value(html: str, name: str) -> str:
     return match.group(1)
 
 
-def start(client, route: str, answers: dict[str, object]):  # noqa: ANN001, ANN201
+def start(client, route: str, answers: dict[str, object]):
     """Fill in the form page; returns the response (check-answers page when the answers are valid)."""
     token = client.csrf_token(f"/refer/{route}")
     return client.post(f"/refer/{route}", data={**answers, "csrf_token": token})
 
 
-def send(client, route: str, check_page, agree: bool = True, **extra: str):  # noqa: ANN001, ANN201
+def send(client, route: str, check_page, agree: bool = True, **extra: str):
     """Press "Accept and send" on a check-answers page."""
     html = check_page.get_data(as_text=True)
     data = {
@@ -96,4 +96,7 @@ def error_summary(html: str) -> list[tuple[str, str]]:
     summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', html, re.S)
     if not summary:
         return []
-    return [(href, html_lib.unescape(" ".join(text.split()))) for href, text in re.findall(r'<a href="([^"]+)">(.*?)</a>', summary.group(1), re.S)]
+    return [
+        (href, html_lib.unescape(" ".join(text.split())))
+        for href, text in re.findall(r'<a href="([^"]+)">(.*?)</a>', summary.group(1), re.S)
+    ]

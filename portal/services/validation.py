@@ -25,7 +25,11 @@ OLDEST_AGE_SERVED = 25  # SEND support runs from birth to the young person's 26t
 # Bidirectional overrides and isolates can make a stored name display as something else; they
 # have no place in a name or a note, unlike the joiners that some scripts need (kept).
 _BIDI_CONTROLS = {chr(code) for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-_UK_POSTCODE = re.compile(r"^(GIR0AA|[A-Z]{1,2}[0-9][A-Z0-9]?[0-9][ABD-HJLNP-UW-Z]{2})$")
+# The Royal Mail's rules for which letters may stand where (no Q, V or X first, no I, J or Z second…).
+_UK_POSTCODE = re.compile(
+    r"^(GIR0AA|[A-PR-UWYZ]([0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9]{1,2}|[A-HK-Y][0-9][ABEHMNPRVWXY])"
+    r"[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
 _UK_REGIONS = {"GB", "GG", "JE", "IM"}
 # Ofcom keeps these ranges for drama and examples (GOV.UK's hint text uses them); the numbering
 # library calls them unallocated, but a form must accept the numbers its own hints show.
@@ -44,8 +48,8 @@ def clean_text(value: str | None, multiline: bool = False) -> str:
     value = unicodedata.normalize("NFC", value.replace("\r\n", "\n").replace("\r", "\n"))
     kept = []
     for char in value:
-        if multiline and char in "\n\t":
-            kept.append(char)
+        if char in "\n\t":
+            kept.append(char if multiline else " ")
         elif char in _BIDI_CONTROLS or unicodedata.category(char) in ("Cc", "Cs", "Co", "Cn"):
             continue
         elif not multiline and unicodedata.category(char) in ("Zl", "Zp"):

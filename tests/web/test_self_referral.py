@@ -3,7 +3,7 @@ from portal.models import Person, Referral
 from tests.journeys import error_summary, self_referral_answers, send, start
 
 
-def count(model) -> int:  # noqa: ANN001
+def count(model) -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(model))
 
 
@@ -60,7 +60,11 @@ def test_change_returns_to_the_form_with_every_answer_kept(client, app_context):
 
     form = client.post(
         "/refer/self/check",
-        data={"csrf_token": hidden_value(html, "csrf_token"), "sealed": hidden_value(html, "sealed"), "change": "child_name"},
+        data={
+            "csrf_token": hidden_value(html, "csrf_token"),
+            "sealed": hidden_value(html, "sealed"),
+            "change": "child_name",
+        },
     )
     page = form.get_data(as_text=True)
     assert "Siân 李 Ó Briain" in page and "zoe.family@example.com" in page and 'value="2015"' in page
@@ -93,7 +97,9 @@ def test_errors_are_summarised_in_page_order_and_answers_kept(client, app_contex
 
 
 def test_a_young_person_refers_themselves_and_is_the_contact(client, app_context):
-    answers = self_referral_answers(completed_by="young_person", parent_carer_name="", child_date_of_birth=["1", "6", "2006"])
+    answers = self_referral_answers(
+        completed_by="young_person", parent_carer_name="", child_date_of_birth=["1", "6", "2006"]
+    )
     sent = send(client, "self", start(client, "self", answers))
     assert sent.status_code == 302
     referral = db.session.scalars(db.select(Referral)).one()

@@ -1,0 +1,57 @@
+"""The account commands: create-user reads the password from standard input when not a terminal."""
+
+import pytest
+
+from portal.services import accounts
+from portal.services.accounts import AccountError
+
+
+def test_create_user_from_standard_input(app, app_context):
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Sam@Example.com",
+            "--name",
+            "Sam Staff",
+            "--role",
+            "dpo",
+            "--role",
+            "caseworker",
+        ],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    user = accounts.find_by_email("sam@example.com")
+    assert user.role_set == {"dpo", "caseworker"} and user.password_hash.startswith("$argon2id$")
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "message"),
+    [
+        (["--role", "caseworker"], "short", "at least 12 characters"),
+        (["--role", "caseworker"], "x" * 129, "128 characters or fewer"),
+        (["--role", "wizard"], "a long enough password", "Invalid value for '--role'"),
+    ],
+)
+def test_create_user_refusals(app, app_context, args, password, message):
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "--email", "x@example.com", "--name", "X", *args], input=password + "\n"
+    )
+    assert result.exit_code != 0 and message in result.output
+
+
+def test_an_e_mail_address_has_one_account(app_context):
+    accounts.create_user("one@example.com", "One", ["admin"], "a long enough password")
+    with pytest.raises(AccountError, match="already an account"):
+        accounts.create_user("ONE@example.com", "Again", ["admin"], "a long enough password")
+
+
+def test_demo_account_prints_how_to_sign_in_and_resets_its_password(app, app_context):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo-account"])
+    second = runner.invoke(args=["demo-account"])
+    assert first.exit_code == second.exit_code == 0
+    assert "demo.manager@sps.example" in first.output and "password:" in first.output
+    assert first.output != second.output

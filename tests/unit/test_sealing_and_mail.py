@@ -1,0 +1,58 @@
+import hashlib
+import logging
+import socket
+from pathlib import Path
+
+import pytest
+
+from portal.services.mail import Mailer
+from portal.services.sealing import SealBroken, seal, unseal
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_sealed_answers_round_trip_and_hide_their_content():
+    token = seal("k" * 32, [("child_name", "Siân 李"), ("needs", "line\nbreak")])
+    assert "Siân" not in token
+    answers, key = unseal("k" * 32, token)
+    assert answers == [("child_name", "Siân 李"), ("needs", "line\nbreak")] and len(key) >= 32
+
+
+@pytest.mark.parametrize("token", ["", "garbage", "gAAAA" + "x" * 80])
+def test_broken_or_forged_seals_are_refused(token):
+    with pytest.raises(SealBroken):
+        unseal("k" * 32, token)
+
+
+def test_a_seal_made_under_another_secret_is_refused():
+    with pytest.raises(SealBroken):
+        unseal("k" * 32, seal("j" * 32, [("a", "b")]))
+
+
+def test_log_mail_writes_to_the_log(caplog):
+    with caplog.at_level(logging.INFO, logger="portal.services.mail"):
+        assert Mailer("log://", "sps@example.invalid").send("a@example.com", "Subject", "SPS-1234-5678")
+    assert "SPS-1234-5678" in caplog.text
+
+
+def test_smtp_failure_is_logged_not_raised(caplog):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mailer = Mailer(f"smtp://user:pass@127.0.0.1:{port}", "sps@example.invalid")
+    assert mailer.send("a@example.com", "Subject", "Body") is False
+    assert "could not be sent" in caplog.text
+
+
+def test_an_unknown_mail_scheme_is_refused():
+    with pytest.raises(ValueError, match="MAIL_URL scheme"):
+        Mailer("carrier-pigeon://", "sps@example.invalid")
+
+
+def test_the_privacy_notice_text_matches_the_version_people_agree_to(app_context):
+    """Editing the notice means publishing a new version (a migration adding its row and digest),
+    so that 'agreed to version 1.0' always means the words that version 1.0 had."""
+    from portal.services.consent import current_privacy_notice
+
+    text = (ROOT / "templates/public/privacy_notice_text.html").read_bytes()
+    assert hashlib.sha256(text).hexdigest() == current_privacy_notice().content_sha256

@@ -1,0 +1,152 @@
+"""Every public route, the security headers, error pages, CSRF and rate limits."""
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from portal.security import CONTENT_SECURITY_POLICY
+from tests.conftest import CheckingClient, build_app
+from tests.journeys import self_referral_answers, start
+
+EXACT_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PUBLIC_PAGES = ["/", "/privacy", "/accessibility", "/refer/self", "/refer/professional"]
+
+
+def get_routes(app):
+    return {rule.rule for rule in app.url_map.iter_rules() if "GET" in rule.methods}
+
+
+def test_every_get_route_is_known_and_answers(app, client):
+    """A new public route must be added here, so it is checked for headings, ids and forms."""
+    known = {
+        "/",
+        "/privacy",
+        "/accessibility",
+        "/healthz",
+        "/assets/<path:filename>",
+        "/refer/<any(self, professional):route>",
+        "/refer/<any(self, professional):route>/confirmation",
+    }
+    assert get_routes(app) == known
+    for path in PUBLIC_PAGES:
+        assert client.get(path).status_code == 200, path
+
+
+def test_the_exact_content_security_policy_on_every_response(client):
+    assert CONTENT_SECURITY_POLICY == EXACT_CSP
+    for path in [*PUBLIC_PAGES, "/healthz", "/missing", "/assets/application.css"]:
+        headers = client.get(path).headers
+        assert headers["Content-Security-Policy"] == EXACT_CSP, path
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert headers["Referrer-Policy"] == "no-referrer"
+        assert "camera=()" in headers["Permissions-Policy"] and "geolocation=()" in headers["Permissions-Policy"]
+        assert "Strict-Transport-Security" not in headers, "HSTS only in production"
+
+
+def test_pages_holding_personal_data_are_never_cached(client):
+    assert client.get("/refer/self").headers["Cache-Control"] == "no-store"
+    assert client.get("/refer/professional").headers["Cache-Control"] == "no-store"
+    assert "no-store" not in client.get("/").headers.get("Cache-Control", "")
+
+
+def test_production_adds_hsts_and_secure_cookies(database_url):
+    production = build_app(database_url, PORTAL_ENV="production", SESSION_COOKIE_SECURE=True)
+    page = production.test_client().get("/refer/self", base_url="https://localhost")
+    assert page.headers["Strict-Transport-Security"] == "max-age=63072000; includeSubDomains"
+    cookie = page.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_the_session_cookie_is_http_only_and_same_site(client):
+    cookie = client.get("/refer/self").headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_post_without_a_csrf_token_gets_the_400_page(client):
+    response = client.post("/refer/self", data=self_referral_answers())
+    assert response.status_code == 400
+    assert "Sorry, there is a problem with your request" in response.get_data(as_text=True)
+
+
+def test_a_forged_sealed_page_gets_the_400_page(client):
+    token = client.csrf_token("/refer/self")
+    response = client.post("/refer/self/check", data={"csrf_token": token, "sealed": "forged", "send": "yes"})
+    assert response.status_code == 400
+
+
+def test_confirmation_without_a_referral_returns_to_the_start(client):
+    response = client.get("/refer/self/confirmation")
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(("path", "status"), [("/missing", 404), ("/refer/nobody", 404)])
+def test_not_found_page(client, path, status):
+    response = client.get(path)
+    assert response.status_code == status
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_method_not_allowed_page(client):
+    response = client.post("/privacy")
+    assert response.status_code in (400, 405)  # CSRF refuses an unsigned POST before routing does
+
+
+def test_too_large_a_form_gets_the_413_page(client):
+    token = client.csrf_token("/refer/self")
+    response = client.post("/refer/self", data={"csrf_token": token, "needs": "x" * 400_000})
+    assert response.status_code == 413
+    assert "too large" in response.get_data(as_text=True)
+
+
+def test_submissions_are_rate_limited_per_client(database_url):
+    app = build_app(database_url, RATELIMIT_ENABLED=True, SUBMISSION_RATE_LIMIT="3 per minute")
+    app.test_client_class = CheckingClient
+    browser = app.test_client()
+    statuses = [start(browser, "self", self_referral_answers(child_name="")).status_code for _ in range(3)]
+    limited = start(browser, "self", self_referral_answers())
+    assert statuses == [200, 200, 200] and limited.status_code == 429
+    assert "too many attempts" in limited.get_data(as_text=True)
+    assert limited.headers.get("Retry-After")
+    assert browser.get("/refer/self").status_code == 200, "reading the form is never limited"
+
+
+def test_an_unexpected_error_gets_the_500_page(database_url):
+    app = build_app(database_url, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("unexpected")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in response.get_data(as_text=True)
+
+
+def test_a_database_outage_gets_the_503_page(database_url):
+    app = build_app(database_url, PROPAGATE_EXCEPTIONS=False)
+
+    @app.get("/down")
+    def down():
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    response = app.test_client().get("/down")
+    assert response.status_code == 503
+    assert "the service is unavailable" in response.get_data(as_text=True)
+
+
+def test_healthz_reports_the_database(client, tmp_path):
+    assert client.get("/healthz").get_json() == {"database": "reachable", "status": "ok"}
+    unreachable = build_app(f"sqlite:///{tmp_path}/no/such/folder/db.sqlite")
+    response = unreachable.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_static_assets_are_served_under_assets(client):
+    css = client.get("/assets/application.css")
+    assert css.status_code == 200 and b".govuk-template" in css.data
+    assert client.get("/assets/sps/application.mjs").status_code == 200
+    assert client.get("/assets/govuk-frontend.min.js").status_code == 200
