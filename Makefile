@@ -22,7 +22,6 @@ run: $(BIN)/.installed assets migrate demo
 
 test: $(BIN)/.installed-dev test-debs assets
 	$(BIN)/ruff check .
-	PORTAL_ENV=test $(FLASK) db check
 	PORTAL_ENV=test $(BIN)/pytest
 
 lint: $(BIN)/.installed-dev

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
@@ -86,6 +88,13 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     database_url = environ.get("DATABASE_URL", "").strip() or default_db
     if database_url.startswith("postgres://"):
         database_url = "postgresql+psycopg://" + database_url.removeprefix("postgres://")
+    try:
+        make_url(database_url).get_dialect()
+    except (ArgumentError, NoSuchModuleError):
+        raise ConfigError(
+            "DATABASE_URL is not a database URL the portal can use: expected sqlite:///… or "
+            "postgresql+psycopg://…"
+        ) from None
 
     return {
         "PORTAL_ENV": env,

@@ -234,6 +234,7 @@ class SelfReferralForm(PublicForm):
     )
     parent_carer_name = TextField(
         "Your full name",
+        description="If you are the young person, leave this empty: we will use the name you give below",
         validators=[checked(text_rule("your full name", validation.NAME_MAX), optional=True)],
     )
     child_name = TextField(
@@ -372,7 +373,7 @@ class ProfessionalReferralForm(PublicForm):
 class SummaryRow:
     key: str
     value: str
-    field: str  # the field a "Change" button returns to
+    field: str  # the id of the box a "Change" button returns to
 
 
 @dataclass(frozen=True)
@@ -381,21 +382,21 @@ class SummarySection:
     rows: list[SummaryRow]
 
 
-def _contact_rows(form: PublicForm) -> list[SummaryRow]:
+def _contact_rows(form: PublicForm, whom: str) -> list[SummaryRow]:
     contact = form.contact()
     address = "\n".join(part for part in (contact.address, contact.postcode) if part)
     return [
         SummaryRow("Email address", contact.email or "Not given", "email"),
         SummaryRow("Telephone number", contact.phone or "Not given", "phone"),
         SummaryRow("Address", address or "Not given", "address_line_1"),
-        SummaryRow("How to contact you", CONTACT_LABELS.get(contact.preferred, ""), "preferred_contact"),
+        SummaryRow(f"How to contact {whom}", CONTACT_LABELS.get(contact.preferred, ""), "preferred_contact"),
     ]
 
 
 def _child_rows(form: Any) -> list[SummaryRow]:
     return [
         SummaryRow("Full name", form.child_name.data, "child_name"),
-        SummaryRow("Date of birth", long_date(form.child_date_of_birth.data), "child_date_of_birth"),
+        SummaryRow("Date of birth", long_date(form.child_date_of_birth.data), "child_date_of_birth-day"),
         SummaryRow("School, college or setting", form.school_or_setting.data, "school_or_setting"),
     ]
 
@@ -409,7 +410,7 @@ def self_referral_summary(form: SelfReferralForm) -> list[SummarySection]:
         SummarySection("About you", about_you),
         SummarySection("The child or young person", _child_rows(form)),
         SummarySection("Their needs", [SummaryRow("Needs and help wanted", form.needs.data, "needs")]),
-        SummarySection("Contact details", _contact_rows(form)),
+        SummarySection("Contact details", _contact_rows(form, "you")),
     ]
 
 
@@ -434,7 +435,7 @@ def professional_summary(form: ProfessionalReferralForm) -> list[SummarySection]
                     form.parent_carer_name.data or "None given: contact the young person",
                     "parent_carer_name",
                 ),
-                *_contact_rows(form),
+                *_contact_rows(form, "the family"),
             ],
         ),
         SummarySection("Reason for referral", [SummaryRow("Reason and support needed", form.reason.data, "reason")]),
@@ -442,7 +443,7 @@ def professional_summary(form: ProfessionalReferralForm) -> list[SummarySection]
             "Consent",
             [
                 SummaryRow("Who gave consent", GIVER_LABELS[form.consent_given_by.data], "consent_given_by"),
-                SummaryRow("When", long_date(form.consent_given_on.data), "consent_given_on"),
+                SummaryRow("When", long_date(form.consent_given_on.data), "consent_given_on-day"),
                 SummaryRow("How", METHOD_LABELS[form.consent_method.data], "consent_method"),
                 SummaryRow("You confirmed", ATTESTATION_STATEMENT, "consent_confirmed"),
             ],

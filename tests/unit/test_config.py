@@ -32,6 +32,8 @@ def test_production_settings_harden_cookies_and_trust_one_proxy():
 def test_bad_settings_are_refused_with_a_reason():
     with pytest.raises(ConfigError, match="PORTAL_ENV must be one of"):
         load_config({"PORTAL_ENV": "staging"})
+    with pytest.raises(ConfigError, match="DATABASE_URL is not a database URL"):
+        load_config({"PORTAL_ENV": "test", "DATABASE_URL": "bogus://x"})
     with pytest.raises(ConfigError, match="key 2 is not a Fernet key"):
         load_config({"PORTAL_ENV": "test", "PORTAL_ENCRYPTION_KEYS": f"{KEY},not-a-key"})
 

@@ -70,6 +70,13 @@ def test_change_returns_to_the_form_with_every_answer_kept(client, app_context):
     assert "Siân 李 Ó Briain" in page and "zoe.family@example.com" in page and 'value="2015"' in page
     assert count(Referral) == 0
 
+    # The form shown again carries a CSRF token of its own, so continuing from it works.
+    token = hidden_value(page, "csrf_token")
+    again = client.post("/refer/self", data={**self_referral_answers(child_name="Siân Ó Briain"), "csrf_token": token})
+    assert "Check your answers" in again.get_data(as_text=True)
+    assert send(client, "self", again).status_code == 302
+    assert db.session.scalars(db.select(Referral)).one().person("child").full_name == "Siân Ó Briain"
+
 
 def test_errors_are_summarised_in_page_order_and_answers_kept(client, app_context):
     response = start(
