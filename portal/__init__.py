@@ -16,8 +16,10 @@ from portal.config import INSTANCE_DIR, PROJECT_ROOT, load_config
 from portal.crypto import Keyring, render_encrypted_as_text
 from portal.extensions import csrf, db, limiter, migrate
 from portal.security import init_security
-from portal.services.clock import long_date
+from portal.services.clock import london_date, london_time, long_date
 from portal.services.mail import Mailer
+from portal.sessions import PortalSessionInterface
+from portal.staff.access import login_manager, staff_navigation
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
     app.add_template_filter(long_date)
+    app.add_template_filter(london_date)
+    app.add_template_filter(london_time)
+    app.session_interface = PortalSessionInterface()
+    app.add_template_global(staff_navigation)
 
     if app.config["TRUST_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -71,15 +77,19 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     csrf.init_app(app)
     limiter.init_app(app)
+    login_manager.init_app(app)
     app.extensions["portal_keyring"] = Keyring(app.config["PORTAL_ENCRYPTION_KEYS"])
     app.extensions["portal_mailer"] = Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"])
 
     from portal import models  # noqa: F401  (registers the models with the metadata)
     from portal.health import bp as health_bp
     from portal.public.routes import bp as public_bp
+    from portal.staff import admin, audit_log, auth, triage
 
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
+    for staff_area in (auth, triage, admin, audit_log):
+        app.register_blueprint(staff_area.bp)
 
     init_security(app)
     _register_error_pages(app)

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 
 import click
 from flask import Flask, current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from portal.extensions import db
 from portal.models.staff import ROLES
-from portal.services import accounts
+from portal.services import accounts, audit, mfa
+from portal.services.clock import london_today
 from portal.services.keys import rotate_all
 
 DEMO_EMAIL = "demo.manager@sps.example"
+
+audit_commands = AppGroup("audit", help="The hash-chained audit log.")
 
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(create_user)
     app.cli.add_command(demo_account)
+    app.cli.add_command(seed_demo)
     app.cli.add_command(rotate_keys)
+    app.cli.add_command(audit_commands)
 
 
 def _read_password() -> str:
@@ -30,34 +36,71 @@ def _read_password() -> str:
 
 
 @click.command("create-user")
-@with_appcontext
 @click.option("--email", required=True, help="The person's work e-mail address; they sign in with it.")
 @click.option("--name", required=True, help="Their full name, as colleagues know them.")
 @click.option(
     "--role", "roles", multiple=True, required=True, type=click.Choice(ROLES), help="Repeat for several roles."
 )
-def create_user(email: str, name: str, roles: tuple[str, ...]) -> None:
+@click.option(
+    "--trained-on",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Date of their confidentiality training (YYYY-MM-DD); without it they see no personal data.",
+)
+@with_appcontext
+def create_user(email: str, name: str, roles: tuple[str, ...], trained_on: dt.datetime | None) -> None:
     """Create a staff account; the password is asked for twice, or read from standard input."""
     try:
-        user = accounts.create_user(email, name, list(roles), _read_password())
+        user = accounts.create_user(
+            email, name, list(roles), _read_password(), trained_on=trained_on.date() if trained_on else None
+        )
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Created account {user.id} for {user.email} with roles: {user.roles}.")
+
+
+def _demo_user(email: str, name: str, roles: list[str], password: str) -> tuple[str, str]:
+    """Create or refresh a demo account, trained and with an authenticator already set up."""
+    user = accounts.find_by_email(email)
+    if user is None:
+        user = accounts.create_user(email, name, roles, password, trained_on=london_today())
+    else:
+        accounts.set_password(user, password)
+    secret = mfa.new_secret()
+    user.totp_secret = secret
+    user.totp_confirmed_at = dt.datetime.now(dt.UTC)
+    user.totp_last_step = 0
+    user.training_completed_on = london_today()
+    if "volunteer" in roles:
+        user.volunteer_agreement_version = current_app.config["VOLUNTEER_AGREEMENT_VERSION"]
+    db.session.commit()
+    return password, secret
+
+
+def _refuse_in_production() -> None:
+    if current_app.config["PORTAL_ENV"] == "production":
+        raise click.ClickException("Demo accounts and data are for development only.")
 
 
 @click.command("demo-account")
 @with_appcontext
 def demo_account() -> None:
     """Create the demo manager account, or give it a new password, and print how to sign in."""
-    if current_app.config["PORTAL_ENV"] == "production":
-        raise click.ClickException("The demo account is for development only.")
-    password = accounts.generated_password()
-    user = accounts.find_by_email(DEMO_EMAIL)
-    if user is None:
-        accounts.create_user(DEMO_EMAIL, "Demo Manager", ["manager", "caseworker"], password)
-    else:
-        accounts.set_password(user, password)
+    _refuse_in_production()
+    password, secret = _demo_user(DEMO_EMAIL, "Demo Manager", ["manager", "caseworker"], accounts.generated_password())
     click.echo(f"Demo staff account: {DEMO_EMAIL}  password: {password}")
+    click.echo(f"  Authenticator key: {secret} (add it to an authenticator app, or get the current code with:")
+    click.echo(f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\")")
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Staff of each role and clearly fictional referrals, for trying the back office."""
+    _refuse_in_production()
+    from portal.services.demo import seed
+
+    for line in seed():
+        click.echo(line)
 
 
 @click.command("rotate-keys")
@@ -69,3 +112,18 @@ def rotate_keys() -> None:
     counts = rotate_all()
     for table, rows in counts.items():
         click.echo(f"{table}: {rows} rows re-encrypted")
+
+
+@audit_commands.command("verify")
+def audit_verify() -> None:
+    """Walk the chain from the first entry; exit 1 naming the first entry that does not match."""
+    verdict = audit.verify()
+    if verdict.whole:
+        click.echo(f"Audit chain whole: {verdict.checked} entries verified.")
+        return
+    click.echo(
+        f"Audit chain broken at entry {verdict.first_bad_sequence}: {verdict.reason} "
+        f"({verdict.checked} entries before it verified).",
+        err=True,
+    )
+    sys.exit(1)

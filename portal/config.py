@@ -42,6 +42,15 @@ def _generated_secret(path: Path, make: Any) -> str:
     return value
 
 
+def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, not {raw!r}.")
+    return int(raw)
+
+
 def _encryption_keys(raw: str) -> list[str]:
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     for position, key in enumerate(keys, start=1):
@@ -92,8 +101,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         make_url(database_url).get_dialect()
     except (ArgumentError, NoSuchModuleError):
         raise ConfigError(
-            "DATABASE_URL is not a database URL the portal can use: expected sqlite:///… or "
-            "postgresql+psycopg://…"
+            "DATABASE_URL is not a database URL the portal can use: expected sqlite:///… or postgresql+psycopg://…"
         ) from None
 
     return {
@@ -108,6 +116,11 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "10 per minute;40 per hour",
         "MAIL_URL": environ.get("MAIL_URL", "").strip() or "log://",
         "MAIL_FROM": environ.get("MAIL_FROM", "").strip() or "sps@example.invalid",
+        "SIGN_IN_RATE_LIMIT": environ.get("SIGN_IN_RATE_LIMIT", "").strip() or "10 per minute;50 per hour",
+        "SESSION_IDLE_MINUTES": _whole_number(environ, "SESSION_IDLE_MINUTES", 30),
+        "SESSION_ABSOLUTE_HOURS": _whole_number(environ, "SESSION_ABSOLUTE_HOURS", 10),
+        "TRAINING_VALID_MONTHS": _whole_number(environ, "TRAINING_VALID_MONTHS", 12),
+        "VOLUNTEER_AGREEMENT_VERSION": environ.get("VOLUNTEER_AGREEMENT_VERSION", "").strip() or "2026-1",
         # A parent may take well over an hour over a referral: the CSRF token lives as long as the
         # browser session instead of Flask-WTF's default hour, so a slow writer loses nothing.
         "WTF_CSRF_TIME_LIMIT": None,

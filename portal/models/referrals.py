@@ -8,12 +8,16 @@ code path can store a value the service does not know.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import EncryptedDate, EncryptedText, LookupHash
 from portal.extensions import db
+
+if TYPE_CHECKING:
+    from portal.models.staff import StaffUser
 
 
 def utcnow() -> dt.datetime:
@@ -26,6 +30,7 @@ def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
 
 
 ROUTES = ("self", "professional")
+REFERRAL_STATUSES = ("new", "accepted", "declined")
 COMPLETED_BY = ("parent_carer", "young_person", "professional")
 CONTACT_METHODS = ("email", "phone", "letter")
 PERSON_ROLES = ("child", "parent_carer", "referrer")
@@ -50,8 +55,11 @@ class Referral(db.Model):
         _one_of("route", ROUTES),
         _one_of("completed_by", COMPLETED_BY),
         _one_of("preferred_contact", CONTACT_METHODS),
+        _one_of("status", REFERRAL_STATUSES),
         CheckConstraint("(route = 'professional') = (completed_by = 'professional')", name="route_matches_completer"),
         Index("ix_referrals_status_submitted_at", "status", "submitted_at"),
+        Index("ix_referrals_route_submitted_at", "route", "submitted_at"),
+        Index("ix_referrals_submitted_at", "submitted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,6 +71,10 @@ class Referral(db.Model):
     route: Mapped[str] = mapped_column(String(16))
     completed_by: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="new")
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    decline_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    # When the referral was declined: a declined referral counts as a closed case for retention.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     school_or_setting: Mapped[str] = mapped_column(EncryptedText)
     needs: Mapped[str] = mapped_column(EncryptedText)
     preferred_contact: Mapped[str] = mapped_column(String(8))
@@ -70,6 +82,7 @@ class Referral(db.Model):
     privacy_agreed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    assigned_to: Mapped[StaffUser | None] = relationship(foreign_keys=[assigned_to_id])
     people: Mapped[list[Person]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", order_by="Person.id"
     )
@@ -118,6 +131,11 @@ class ConsentAttestation(db.Model):
         _one_of("given_by", CONSENT_GIVERS),
         _one_of("method", CONSENT_METHODS),
         _one_of("source", ATTESTATION_SOURCES),
+        CheckConstraint(
+            "(source = 'referral_form' AND referrer_name IS NOT NULL)"
+            " OR (source = 'staff' AND recorded_by_id IS NOT NULL)",
+            name="says_who_recorded_it",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,13 +143,17 @@ class ConsentAttestation(db.Model):
     given_by: Mapped[str] = mapped_column(String(16))
     given_on: Mapped[dt.date] = mapped_column(Date)
     method: Mapped[str] = mapped_column(String(8))
-    referrer_name: Mapped[str] = mapped_column(EncryptedText)
-    referrer_role: Mapped[str] = mapped_column(EncryptedText)
-    referrer_organisation: Mapped[str] = mapped_column(EncryptedText)
-    referrer_email: Mapped[str] = mapped_column(EncryptedText)
-    referrer_phone: Mapped[str] = mapped_column(EncryptedText)
+    # The professional who attested, on the referral form; empty when staff confirmed consent
+    # with the family themselves later (then recorded_by_id names who did).
+    referrer_name: Mapped[str | None] = mapped_column(EncryptedText)
+    referrer_role: Mapped[str | None] = mapped_column(EncryptedText)
+    referrer_organisation: Mapped[str | None] = mapped_column(EncryptedText)
+    referrer_email: Mapped[str | None] = mapped_column(EncryptedText)
+    referrer_phone: Mapped[str | None] = mapped_column(EncryptedText)
     wording: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     referral: Mapped[Referral] = relationship(back_populates="attestations")
+    recorded_by: Mapped[StaffUser | None] = relationship()

@@ -1,11 +1,13 @@
-"""Back-office accounts. Roles are those of design section 5."""
+"""Back-office accounts, their second factor, and their server-side sessions. Roles are those of
+design section 5."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, String
-from sqlalchemy.orm import Mapped, mapped_column
+from flask_login import UserMixin
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import EncryptedText, LookupHash
 from portal.extensions import db
@@ -14,7 +16,7 @@ from portal.models.referrals import utcnow
 ROLES = ("volunteer", "caseworker", "manager", "dpo", "admin")
 
 
-class StaffUser(db.Model):
+class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -27,6 +29,59 @@ class StaffUser(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
+    # The second factor: a TOTP secret, counted only once a code from it has been confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    totp_confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The newest 30-second step whose code was accepted: a code is good once, never replayed.
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)
+
+    failed_sign_ins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    training_completed_on: Mapped[dt.date | None] = mapped_column(Date)
+    volunteer_agreement_version: Mapped[str | None] = mapped_column(String(16))
+
+    recovery_codes: Mapped[list[RecoveryCode]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", order_by="RecoveryCode.id"
+    )
+
     @property
     def role_set(self) -> frozenset[str]:
         return frozenset(self.roles.split())
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login: a deactivated account cannot be signed in
+        return self.active
+
+    @property
+    def mfa_enrolled(self) -> bool:
+        return self.totp_confirmed_at is not None
+
+
+class RecoveryCode(db.Model):
+    """A single-use code for when the authenticator is lost. Only its digest is kept: the codes are
+    random (50 bits each) and shown once, so a digest cannot be reversed by guessing."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[StaffUser] = relationship(back_populates="recovery_codes")
+
+
+class StaffSession(db.Model):
+    """A back-office session, kept in the database so every app process sees a sign-out or a
+    revocation at once. The cookie holds a random token; only its digest is stored."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    data: Mapped[str] = mapped_column(Text, default="{}")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    signed_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

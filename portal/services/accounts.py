@@ -1,36 +1,35 @@
-"""Staff accounts: creation with argon2id password hashes.
+"""Staff accounts: creation, roles, deactivation, second-factor reset, password change, and the
+training and Volunteer Agreement records that gate access to personal data (design 6.9).
 
-Sign-in, second factors and sessions arrive with the back office; this module owns the rules an
-account must meet from the first day (a known role, a unique e-mail, a password of 12 to 128
-characters), so the command line and the later admin pages cannot disagree.
+Each change is audited. Deactivating someone, resetting their second factor or changing their
+password ends their sessions in every app process (sessions live in the database).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 
-from argon2 import PasswordHasher
 from email_validator import EmailNotValidError, validate_email
 
 from portal.crypto import keyring, normalise_email
 from portal.extensions import db
+from portal.models.referrals import utcnow
 from portal.models.staff import ROLES, StaffUser
-
-PASSWORD_MIN = 12
-PASSWORD_MAX = 128
-
-_hasher = PasswordHasher()
+from portal.services import audit, mfa
+from portal.services.audit import Actor
+from portal.services.clock import add_months
+from portal.services.passwords import (
+    PasswordRejected,
+    check_new_password,
+    hash_password,
+    verify_password,
+)
+from portal.sessions import end_sessions_of
 
 
 class AccountError(ValueError):
     """An account cannot be created or changed as asked; the message says why."""
-
-
-def check_password_rules(password: str) -> None:
-    if len(password) < PASSWORD_MIN:
-        raise AccountError(f"The password must be at least {PASSWORD_MIN} characters.")
-    if len(password) > PASSWORD_MAX:
-        raise AccountError(f"The password must be {PASSWORD_MAX} characters or fewer.")
 
 
 def find_by_email(email: str) -> StaffUser | None:
@@ -38,36 +37,158 @@ def find_by_email(email: str) -> StaffUser | None:
     return db.session.scalars(db.select(StaffUser).where(StaffUser.email_hash.in_(hashes))).first()
 
 
-def create_user(email: str, name: str, roles: list[str], password: str) -> StaffUser:
-    try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise AccountError(f"The e-mail address is not valid: {error}") from None
-    name = name.strip()
-    if not name:
-        raise AccountError("Enter the person's name.")
+def _roles(roles: list[str]) -> str:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown or not roles:
         raise AccountError(f"Give one or more roles from: {', '.join(ROLES)}.")
-    check_password_rules(password)
+    return " ".join(role for role in ROLES if role in roles)
+
+
+def _password(password: str, name: str, email: str) -> str:
+    try:
+        check_new_password(password, personal=[name, email, *email.split("@")])
+    except PasswordRejected as error:
+        raise AccountError(str(error)) from None
+    return hash_password(password)
+
+
+def create_user(
+    email: str,
+    name: str,
+    roles: list[str],
+    password: str,
+    actor: Actor = audit.SYSTEM,
+    trained_on: dt.date | None = None,
+) -> StaffUser:
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise AccountError(f"The email address is not valid: {error}") from None
+    name = name.strip()
+    if not name:
+        raise AccountError("Enter the person's name.")
+    if len(name) > 100:
+        raise AccountError("The name must be 100 characters or fewer.")
+    role_text = _roles(roles)
+    password_hash = _password(password, name, email)
     if find_by_email(email) is not None:
         raise AccountError(f"There is already an account for {email}.")
     user = StaffUser(
         email=email,
         email_hash=keyring().lookup_hash(normalise_email(email)),
         name=name,
-        roles=" ".join(role for role in ROLES if role in roles),
-        password_hash=_hasher.hash(password),
+        roles=role_text,
+        password_hash=password_hash,
+        training_completed_on=trained_on,
     )
     db.session.add(user)
+    db.session.flush()
+    audit.record(actor, "account created", "staff_user", user.id, detail=f"roles: {role_text}")
     db.session.commit()
     return user
 
 
-def set_password(user: StaffUser, password: str) -> None:
-    check_password_rules(password)
-    user.password_hash = _hasher.hash(password)
+def set_password(user: StaffUser, password: str, actor: Actor = audit.SYSTEM) -> None:
+    """An administrator's reset (or the demo account's): every session of the person ends."""
+    user.password_hash = _password(password, user.name, user.email)
+    audit.record(actor, "password reset", "staff_user", user.id)
     db.session.commit()
+    end_sessions_of(user.id)
+
+
+def change_own_password(user: StaffUser, current: str, new: str, actor: Actor, keep_token: str | None) -> None:
+    """The person's own change: the current password first; their other sessions end."""
+    if not verify_password(user.password_hash, current):
+        raise AccountError("Your current password is not correct.")
+    user.password_hash = _password(new, user.name, user.email)
+    audit.record(actor, "password changed", "staff_user", user.id)
+    db.session.commit()
+    end_sessions_of(user.id, keep_token=keep_token)
+
+
+def password_matches(user: StaffUser, password: str) -> bool:
+    return verify_password(user.password_hash, password)
+
+
+def replace_second_factor(user: StaffUser, secret: str, actor: Actor) -> list[str]:
+    """The person's own new authenticator, already confirmed with a code; returns new recovery
+    codes (the old ones stop working)."""
+    user.totp_secret = secret
+    user.totp_confirmed_at = utcnow()
+    codes = mfa.new_recovery_codes(user)
+    audit.record(actor, "second factor changed", "staff_user", user.id)
+    db.session.commit()
+    return codes
+
+
+def change_roles(user: StaffUser, roles: list[str], actor: Actor) -> None:
+    user.roles = _roles(roles)
+    audit.record(actor, "roles changed", "staff_user", user.id, detail=f"roles: {user.roles}")
+    db.session.commit()
+
+
+def deactivate(user: StaffUser, actor: Actor) -> None:
+    if user.id == actor.staff_id:
+        raise AccountError("You cannot deactivate your own account.")
+    user.active = False
+    audit.record(actor, "account deactivated", "staff_user", user.id)
+    db.session.commit()
+    end_sessions_of(user.id)
+
+
+def reactivate(user: StaffUser, actor: Actor) -> None:
+    user.active = True
+    user.failed_sign_ins = 0
+    user.locked_until = None
+    audit.record(actor, "account reactivated", "staff_user", user.id)
+    db.session.commit()
+
+
+def reset_mfa(user: StaffUser, actor: Actor) -> None:
+    """The person enrols a new authenticator at their next sign-in; their sessions end now."""
+    user.totp_secret = None
+    user.totp_confirmed_at = None
+    user.recovery_codes = []
+    audit.record(actor, "second factor reset", "staff_user", user.id)
+    db.session.commit()
+    end_sessions_of(user.id)
+
+
+def record_training(user: StaffUser, completed_on: dt.date, today: dt.date, actor: Actor) -> None:
+    if completed_on > today:
+        raise AccountError("The training date must be today or in the past.")
+    user.training_completed_on = completed_on
+    audit.record(actor, "training recorded", "staff_user", user.id, detail=completed_on.isoformat())
+    db.session.commit()
+
+
+def record_agreement(user: StaffUser, version: str, actor: Actor) -> None:
+    version = version.strip()
+    if not version or len(version) > 16:
+        raise AccountError("Enter the version of the Volunteer Agreement signed, up to 16 characters.")
+    user.volunteer_agreement_version = version
+    audit.record(actor, "volunteer agreement recorded", "staff_user", user.id, detail=version)
+    db.session.commit()
+
+
+def training_expires_on(user: StaffUser, valid_months: int) -> dt.date | None:
+    if user.training_completed_on is None:
+        return None
+    return add_months(user.training_completed_on, valid_months)
+
+
+def access_gaps(user: StaffUser, today: dt.date, valid_months: int, agreement_version: str) -> list[str]:
+    """What stands between this person and personal data (policy: training, and for volunteers the
+    current Volunteer Agreement, before access). Empty when nothing does."""
+    gaps = []
+    expires = training_expires_on(user, valid_months)
+    if expires is None:
+        gaps.append("Your confidentiality training has not been recorded.")
+    elif expires <= today:
+        gaps.append(f"Your confidentiality training expired on {expires.day} {expires:%B %Y}.")
+    if "volunteer" in user.role_set and user.volunteer_agreement_version != agreement_version:
+        gaps.append(f"You have not signed the current Volunteer Agreement (version {agreement_version}).")
+    return gaps
 
 
 def generated_password() -> str:

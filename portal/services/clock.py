@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
@@ -19,3 +20,30 @@ def london_datetime(moment: dt.datetime) -> dt.datetime:
 def long_date(day: dt.date | None) -> str:
     """GOV.UK style: 3 November 2026."""
     return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later, or the last day of that month when it is shorter."""
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(day.day, last))
+
+
+def london_date(moment: dt.datetime | None) -> str:
+    """A stored UTC moment as its date in London, GOV.UK style."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return long_date(moment.astimezone(LONDON).date())
+
+
+def london_time(moment: dt.datetime | None) -> str:
+    """A stored UTC moment as London date and time: 3 November 2026, 2:05pm."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    local = moment.astimezone(LONDON)
+    return f"{long_date(local.date())}, {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"

@@ -11,7 +11,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from portal.extensions import db
-from portal.models.referrals import CONSENT_GIVERS, CONSENT_METHODS, PrivacyNoticeVersion
+from portal.models.referrals import (
+    CONSENT_GIVERS,
+    CONSENT_METHODS,
+    ConsentAttestation,
+    PrivacyNoticeVersion,
+    Referral,
+)
+from portal.services import audit
+from portal.services.audit import Actor
 from portal.services.validation import DateParts, InvalidInput, add_years, real_date
 
 # Shown beside the professional's tick box and stored word for word with the attestation.
@@ -101,3 +109,36 @@ def require_complete_attestation(attestation: Attestation) -> None:
     problems = attestation_problems(attestation)
     if problems:
         raise IncompleteAttestation(problems)
+
+
+# Stored with an attestation that staff recorded after confirming consent with the family.
+STAFF_ATTESTATION_STATEMENT = (
+    "A member of staff confirmed with the person named as giving consent that they agree to the "
+    "SEND Partnership Service holding the details in this referral and contacting them about it."
+)
+
+
+def record_attestation_by_staff(
+    referral: Referral, attestation: Attestation, actor: Actor, today: dt.date
+) -> ConsentAttestation:
+    """Consent confirmed later, for example by phone: who gave it, when, how, and which member of
+    staff recorded it (the actor)."""
+    require_complete_attestation(attestation)
+    assert attestation.given_on is not None  # checked just above
+    if attestation.given_on > today:
+        raise IncompleteAttestation({"consent_given_on": "The date consent was given must be today or in the past"})
+    record = ConsentAttestation(
+        referral_id=referral.id,
+        given_by=attestation.given_by,
+        given_on=attestation.given_on,
+        method=attestation.method,
+        wording=STAFF_ATTESTATION_STATEMENT,
+        source="staff",
+        recorded_by_id=actor.staff_id,
+    )
+    db.session.add(record)
+    db.session.flush()
+    audit.record(actor, "consent attestation recorded", "referral", referral.id, detail=f"attestation {record.id}")
+    db.session.commit()
+    db.session.refresh(referral)
+    return record

@@ -56,7 +56,7 @@ def test_the_app_refuses_to_start_with_one_line_and_no_traceback():
 
 def test_the_readme_documents_every_setting():
     source = (ROOT / "portal/config.py").read_text()
-    read = set(re.findall(r'environ\.get\("([A-Z_]+)"', source))
+    read = set(re.findall(r'environ(?:\.get\(|, )"([A-Z_]+)"', source))
     readme = (ROOT / "README.md").read_text()
     documented = set(re.findall(r"^\| `([A-Z_]+)` \|", readme, re.M))
     assert read == documented

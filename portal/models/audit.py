@@ -1,0 +1,62 @@
+"""The append-only, hash-chained audit log (design 6.10).
+
+Entries name records by id, never by content, so the log itself holds no personal data. The model
+refuses updates and deletes; on PostgreSQL a trigger (see the migration) refuses them too, and
+``audit verify`` finds any change made behind both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.models.referrals import utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditEntry(db.Model):
+    __tablename__ = "audit_entries"
+    __table_args__ = (
+        Index("ix_audit_entries_actor_occurred", "actor_id", "occurred_at"),
+        Index("ix_audit_entries_record", "record_type", "record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Position in the chain, 1, 2, 3…: a gap or repeat is tampering, whatever the ids say.
+    sequence: Mapped[int] = mapped_column(Integer, unique=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    action: Mapped[str] = mapped_column(String(48), index=True)
+    record_type: Mapped[str | None] = mapped_column(String(32))
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    client: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    previous_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditChainHead(db.Model):
+    """One row: the chain's length and last hash. Writers lock it before reading the last hash, so
+    concurrent writers in any number of processes queue up and the chain stays one line; it also
+    makes the removal of the newest entries detectable."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    length: Mapped[int] = mapped_column(Integer, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+
+
+class AuditLogIsAppendOnly(Exception):
+    """Something tried to change or delete an audit entry."""
+
+
+@event.listens_for(AuditEntry, "before_update")
+@event.listens_for(AuditEntry, "before_delete")
+def _refuse_changes(mapper: Any, connection: Any, target: AuditEntry) -> None:
+    raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be changed or deleted")

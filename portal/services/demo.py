@@ -1,0 +1,135 @@
+"""Demonstration data: staff of every role and clearly fictional referrals (names from a list of
+obviously invented people, addresses in Ofcom's and Royal Mail's example ranges)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from flask import current_app
+
+from portal.crypto import keyring
+from portal.extensions import db
+from portal.models.referrals import Person, Referral
+from portal.services import accounts, mfa, references, triage
+from portal.services.audit import SYSTEM
+from portal.services.clock import london_today
+from portal.services.consent import Attestation, current_privacy_notice
+from portal.services.mail import Mailer
+from portal.services.referrals import (
+    Child,
+    Contact,
+    PrivacyAgreement,
+    ProfessionalReferral,
+    Referrer,
+    SelfReferral,
+    submit_professional_referral,
+    submit_self_referral,
+)
+
+STAFF = (
+    ("demo.volunteer@sps.example", "Demo Volunteer", ["volunteer"]),
+    ("demo.caseworker@sps.example", "Demo Caseworker", ["caseworker"]),
+    ("demo.dpo@sps.example", "Demo Data Protection Officer", ["dpo"]),
+    ("demo.admin@sps.example", "Demo Administrator", ["admin"]),
+)
+FAMILIES = (
+    (
+        "Ada Example",
+        "Bea Example",
+        "ada.example@example.com",
+        "Dyslexia; would like help asking the school for support.",
+    ),
+    ("Cal Sample", "Dee Sample", "dee.sample@example.com", "Autism; anxious about moving to secondary school."),
+    ("Eli Specimen", None, "eli.specimen@example.com", "I am 19 and want to know about my EHC plan at college."),
+    (
+        "Fay Fictional",
+        "Gus Fictional",
+        "gus.fictional@example.com",
+        "Physical disability; school transport has stopped.",
+    ),
+    ("Hal Madeup", "Ivy Madeup", "ivy.madeup@example.com", "Two fixed-term exclusions this term."),
+    ("Jo Placeholder", "Kit Placeholder", "kit.placeholder@example.com", "ADHD; waiting for an assessment."),
+)
+
+
+def _demo_account(email: str, name: str, roles: list[str]) -> str:
+    password = accounts.generated_password()
+    user = accounts.find_by_email(email)
+    if user is None:
+        user = accounts.create_user(email, name, roles, password, trained_on=london_today())
+    else:
+        accounts.set_password(user, password)
+    secret = mfa.new_secret()
+    user.totp_secret, user.totp_confirmed_at, user.totp_last_step = secret, dt.datetime.now(dt.UTC), 0
+    user.training_completed_on = london_today()
+    user.volunteer_agreement_version = (
+        current_app.config["VOLUNTEER_AGREEMENT_VERSION"] if "volunteer" in roles else None
+    )
+    db.session.commit()
+    return f"{email}  password: {password}  authenticator key: {secret}"
+
+
+def seed() -> list[str]:
+    lines = ["Demo staff (each has an authenticator key already set up):"]
+    lines += ["  " + _demo_account(email, name, roles) for email, name, roles in STAFF]
+    mailer = Mailer("memory://", "sps@example.invalid")
+    version = current_privacy_notice().version
+    agreement = PrivacyAgreement(True, version, version)
+    today = london_today()
+    made = []
+    for number, (child, parent, email, needs) in enumerate(FAMILIES):
+        born = today.replace(year=today.year - (19 if parent is None else 6 + number))
+        contact = Contact(email, "07700 900" + f"{100 + number:03d}", None, None, "email")
+        if number % 2:
+            answers = ProfessionalReferral(
+                Referrer(
+                    "Pat Teacher", "SENCo", "Example Primary School", "pat.teacher@school.example", "01632 960123"
+                ),
+                Child(child, born, "Example Primary School"),
+                parent,
+                contact,
+                needs,
+                Attestation("parent_carer", today - dt.timedelta(days=2), "verbal", True),
+            )
+            made.append(submit_professional_referral(answers, agreement, secrets.token_urlsafe(16), mailer))
+        else:
+            completed_by = "parent_carer" if parent else "young_person"
+            answers = SelfReferral(completed_by, parent, Child(child, born, "Example Academy"), contact, needs)
+            made.append(submit_self_referral(answers, agreement, secrets.token_urlsafe(16), mailer))
+    made.append(_keyed_in_without_attestation(version))
+    volunteer = accounts.find_by_email(STAFF[0][0])
+    if volunteer is not None:
+        triage.assign(made[0], volunteer.id, SYSTEM)
+    lines.append(f"Demo referrals: {len(made)} (one professional referral keyed in from a letter, awaiting consent).")
+    return lines
+
+
+def _keyed_in_without_attestation(version: str) -> Referral:
+    """A professional referral that arrived by post without the family's consent recorded: the
+    case the back office's consent gate exists for."""
+    reference = references.generate()
+    referral = Referral(
+        reference=str(reference),
+        reference_hash=keyring().lookup_hash(str(reference)),
+        submission_key_hash=secrets.token_hex(32),
+        route="professional",
+        completed_by="professional",
+        school_or_setting="Example High School",
+        needs="Letter from the school nurse: worried about a pupil's attendance and unmet needs.",
+        preferred_contact="phone",
+        privacy_notice_version=version,
+        privacy_agreed_at=dt.datetime.now(dt.UTC),
+        people=[
+            Person(
+                role="child",
+                full_name="Lou Invented",
+                date_of_birth=london_today().replace(year=london_today().year - 13),
+            ),
+            Person(role="parent_carer", full_name="Max Invented", phone="07700 900999"),
+            Person(role="referrer", full_name="Sam Nurse", job_title="School nurse", organisation="Example NHS Trust"),
+        ],
+    )
+    db.session.add(referral)
+    db.session.commit()
+    return referral

@@ -1,0 +1,206 @@
+"""Triage: the referral queue, finding a referral, and the decisions taken on it.
+
+Volunteers see only what is assigned to them (design section 5): every read here takes the viewer
+and applies that scope in the query itself, so a direct link to another referral finds nothing.
+Pages of the queue cost the same few queries however many referrals there are: one count, one
+page of rows, and the people and assignees of that page loaded together.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+
+from portal.crypto import keyring, normalise_email
+from portal.extensions import db
+from portal.models.cases import Case
+from portal.models.referrals import REFERRAL_STATUSES, ROUTES, ConsentAttestation, Person, Referral, utcnow
+from portal.models.staff import StaffUser
+from portal.services import audit, references
+from portal.services.audit import Actor
+from portal.services.validation import LONG_TEXT_MAX, InvalidInput, required_text
+
+PAGE_SIZE = 25
+# Roles that work on referrals in general; a volunteer without one of these sees only their own.
+TRIAGE_ROLES = frozenset({"caseworker", "manager"})
+ASSIGNABLE_ROLES = ("caseworker", "volunteer")
+
+
+class TriageError(ValueError):
+    """The decision cannot be taken as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    status: str | None = None
+    route: str | None = None
+    assigned_to_me: bool = False
+    awaiting_attestation: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Referral]
+    number: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+def sees_everything(viewer: StaffUser) -> bool:
+    return bool(viewer.role_set & TRIAGE_ROLES)
+
+
+def _scoped(statement: Select, viewer: StaffUser) -> Select:
+    if sees_everything(viewer):
+        return statement
+    return statement.where(Referral.assigned_to_id == viewer.id)
+
+
+def _awaiting_attestation() -> Select:
+    has_attestation = select(ConsentAttestation.id).where(ConsentAttestation.referral_id == Referral.id).exists()
+    return (Referral.route == "professional") & ~has_attestation  # type: ignore[return-value]
+
+
+def _filtered(statement: Select, viewer: StaffUser, queue: QueueFilter) -> Select:
+    statement = _scoped(statement, viewer)
+    if queue.status in REFERRAL_STATUSES:
+        statement = statement.where(Referral.status == queue.status)
+    if queue.route in ROUTES:
+        statement = statement.where(Referral.route == queue.route)
+    if queue.assigned_to_me:
+        statement = statement.where(Referral.assigned_to_id == viewer.id)
+    if queue.awaiting_attestation:
+        statement = statement.where(_awaiting_attestation())
+    return statement
+
+
+def queue_page(viewer: StaffUser, queue: QueueFilter, number: int = 1) -> Page:
+    """One page of the queue, newest first."""
+    total = db.session.scalar(_filtered(select(func.count(Referral.id)), viewer, queue)) or 0
+    number = min(max(1, number), max(1, math.ceil(total / PAGE_SIZE)))
+    rows = db.session.scalars(
+        _filtered(select(Referral), viewer, queue)
+        .options(selectinload(Referral.people), selectinload(Referral.attestations))
+        .order_by(Referral.submitted_at.desc(), Referral.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((number - 1) * PAGE_SIZE)
+    ).all()
+    return Page(list(rows), number, total)
+
+
+def find_by_reference(viewer: StaffUser, text: str) -> Referral | None:
+    """A referral by its reference as typed; ``references.InvalidReference`` says when the text
+    is not a reference or has a mistake in it."""
+    reference = references.parse(text, default_prefix="SPS")
+    hashes = keyring().lookup_hashes(str(reference))
+    return db.session.scalars(_scoped(select(Referral), viewer).where(Referral.reference_hash.in_(hashes))).first()
+
+
+def find_by_email(viewer: StaffUser, email: str) -> list[Referral]:
+    """Referrals naming this e-mail address for anyone in them (people rarely keep a reference)."""
+    hashes = keyring().lookup_hashes(normalise_email(email))
+    with_person = select(Person.referral_id).where(Person.email_hash.in_(hashes))
+    return list(
+        db.session.scalars(
+            _scoped(select(Referral), viewer)
+            .where(Referral.id.in_(with_person))
+            .options(selectinload(Referral.people), selectinload(Referral.attestations))
+            .order_by(Referral.submitted_at.desc())
+            .limit(PAGE_SIZE)
+        ).all()
+    )
+
+
+def get_referral(viewer: StaffUser, referral_id: int) -> Referral | None:
+    """The referral, if the viewer may see it (for an action, which audits itself)."""
+    return db.session.scalars(
+        _scoped(select(Referral), viewer)
+        .where(Referral.id == referral_id)
+        .options(selectinload(Referral.people), selectinload(Referral.attestations))
+    ).first()
+
+
+def view_referral(viewer: StaffUser, referral_id: int, actor: Actor) -> Referral | None:
+    """The referral in full, if the viewer may see it; the look is audited."""
+    referral = get_referral(viewer, referral_id)
+    if referral is not None:
+        audit.record(actor, "referral viewed", "referral", referral.id)
+        db.session.commit()
+    return referral
+
+
+def assignable_staff() -> list[StaffUser]:
+    users = db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all()
+    return sorted(
+        (user for user in users if user.role_set & set(ASSIGNABLE_ROLES)),
+        key=lambda user: user.name.casefold(),
+    )
+
+
+def assign(referral: Referral, assignee_id: int, actor: Actor) -> None:
+    assignee = db.session.get(StaffUser, assignee_id)
+    if assignee is None or not assignee.active or not assignee.role_set & set(ASSIGNABLE_ROLES):
+        raise TriageError("Choose a caseworker or volunteer with an active account")
+    referral.assigned_to_id = assignee.id
+    case = db.session.scalar(select(Case).where(Case.referral_id == referral.id))
+    if case is not None:
+        case.assigned_to_id = assignee.id
+    audit.record(actor, "referral assigned", "referral", referral.id, detail=f"to staff {assignee.id}")
+    db.session.commit()
+
+
+def accept(referral: Referral, actor: Actor) -> Case:
+    """Open a case from the referral: the record casework builds on."""
+    if referral.status != "new":
+        raise TriageError(f"This referral has already been {referral.status}")
+    referral.status = "accepted"
+    case = Case(
+        referral_id=referral.id,
+        opened_by_id=actor.staff_id,
+        assigned_to_id=referral.assigned_to_id,
+        status="open",
+    )
+    db.session.add(case)
+    db.session.flush()
+    audit.record(actor, "referral accepted", "referral", referral.id, detail=f"case {case.id} opened")
+    db.session.commit()
+    return case
+
+
+def decline(referral: Referral, reason: str, actor: Actor) -> None:
+    """Close the referral with a reason; it then counts as closed for retention."""
+    if referral.status != "new":
+        raise TriageError(f"This referral has already been {referral.status}")
+    try:
+        referral.decline_reason = required_text(reason, "a reason for declining", LONG_TEXT_MAX, multiline=True)
+    except InvalidInput as error:
+        raise TriageError(str(error)) from None
+    referral.status = "declined"
+    referral.closed_at = utcnow()
+    audit.record(actor, "referral declined", "referral", referral.id)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class DashboardCounts:
+    new: int
+    awaiting_attestation: int
+    assigned_to_me: int
+
+
+def dashboard_counts(viewer: StaffUser) -> DashboardCounts:
+    def count(queue: QueueFilter) -> int:
+        return db.session.scalar(_filtered(select(func.count(Referral.id)), viewer, queue)) or 0
+
+    return DashboardCounts(
+        new=count(QueueFilter(status="new")),
+        awaiting_attestation=count(QueueFilter(awaiting_attestation=True, status="new")),
+        assigned_to_me=count(QueueFilter(assigned_to_me=True)),
+    )

@@ -1,0 +1,251 @@
+"""The dashboard, the referral queue, a referral in full, and the triage actions on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from portal.models.referrals import Referral
+from portal.services import contact, references, triage
+from portal.services.clock import london_today
+from portal.services.consent import (
+    GIVER_LABELS,
+    METHOD_LABELS,
+    Attestation,
+    IncompleteAttestation,
+    record_attestation_by_staff,
+)
+from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
+from portal.services.triage import QueueFilter, TriageError
+from portal.services.validation import DateParts, InvalidInput, real_date
+from portal.staff.access import ANY_STAFF, allow, current_actor, staff_blueprint
+
+bp = staff_blueprint("staff_triage", __name__)
+
+TRIAGE = ("volunteer", "caseworker", "manager")
+DECIDERS = ("caseworker", "manager")
+STATUS_LABELS = {"new": "New", "accepted": "Accepted", "declined": "Declined"}
+ROUTE_LABELS = {"self": "Self-referral", "professional": "Professional referral"}
+
+
+@bp.get("/")
+@allow(*ANY_STAFF)
+def dashboard() -> ResponseReturnValue:
+    counts = triage.dashboard_counts(current_user) if current_user.role_set & set(TRIAGE) else None
+    return render_template("staff/dashboard.html", counts=counts)
+
+
+FILTER_ARGS = ("status", "route", "assigned", "attestation")
+
+
+def _options(anything: str, labels: dict[str, str], chosen: str | None) -> list[dict[str, object]]:
+    return [{"value": "", "text": anything}] + [
+        {"value": value, "text": text, "selected": value == chosen} for value, text in labels.items()
+    ]
+
+
+def _queue_filter() -> QueueFilter:
+    return QueueFilter(
+        status=request.args.get("status") or None,
+        route=request.args.get("route") or None,
+        assigned_to_me=request.args.get("assigned") == "me",
+        awaiting_attestation=request.args.get("attestation") == "missing",
+    )
+
+
+@bp.get("/referrals")
+@allow(*TRIAGE)
+def referrals() -> ResponseReturnValue:
+    queue = _queue_filter()
+    reference_text = request.args.get("reference", "").strip()
+    email_text = request.args.get("email", "").strip()
+    search_error = None
+    found: list[Referral] | None = None
+    if reference_text:
+        try:
+            match = triage.find_by_reference(current_user, reference_text)
+        except references.InvalidReference as error:
+            search_error = str(error)
+        else:
+            if match is not None:
+                return redirect(url_for("staff_triage.referral", referral_id=match.id))
+            search_error = "No referral you can see has that reference"
+    elif email_text:
+        found = triage.find_by_email(current_user, email_text)
+    page = triage.queue_page(current_user, queue, request.args.get("page", 1, type=int) or 1)
+    return render_template(
+        "staff/referrals.html",
+        page=page,
+        queue=queue,
+        found=found,
+        reference_text=reference_text,
+        email_text=email_text,
+        search_error=search_error,
+        status_options=_options("Any status", STATUS_LABELS, queue.status),
+        route_options=_options("Any route", ROUTE_LABELS, queue.route),
+        filter_args={name: value for name, value in request.args.items() if name in FILTER_ARGS and value},
+        status_labels=STATUS_LABELS,
+        route_labels=ROUTE_LABELS,
+    )
+
+
+def _referral_or_404(referral_id: int, viewing: bool = False) -> Referral:
+    if viewing:
+        referral = triage.view_referral(current_user, referral_id, current_actor())
+    else:
+        referral = triage.get_referral(current_user, referral_id)
+    if referral is None:
+        abort(404)  # not there, or not theirs to see: the same answer either way
+    return referral
+
+
+def _radio_items(labels: dict[str, str], chosen: str | None) -> list[dict[str, object]]:
+    return [{"value": value, "text": text, "checked": value == chosen} for value, text in labels.items()]
+
+
+def _date_items(prefix: str, form: dict[str, str], errors: dict[str, str]) -> list[dict[str, object]]:
+    error_class = " govuk-input--error" if prefix in errors else ""
+    return [
+        {
+            "name": part,
+            "label": part.capitalize(),
+            "classes": f"govuk-input--width-{width}{error_class}",
+            "value": form.get(f"{prefix}-{part}"),
+        }
+        for part, width in (("day", 2), ("month", 2), ("year", 4))
+    ]
+
+
+def _render_referral(
+    referral: Referral, errors: dict[str, str] | None = None, form: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    errors, form = errors or {}, form or {}
+    assignable = triage.assignable_staff() if current_user.role_set & set(DECIDERS) else []
+    return (
+        render_template(
+            "staff/referral.html",
+            referral=referral,
+            entries=contact.contact_entries(referral),
+            contact_refusal=contact.contact_refusal(referral),
+            can_decide=bool(current_user.role_set & set(DECIDERS)),
+            errors=errors,
+            form=form,
+            status_labels=STATUS_LABELS,
+            route_labels=ROUTE_LABELS,
+            giver_labels=GIVER_LABELS,
+            method_labels=METHOD_LABELS,
+            contact_labels=contact.METHOD_LABELS,
+            direction_labels=contact.DIRECTION_LABELS,
+            contact_method_items=_radio_items(contact.METHOD_LABELS, form.get("method")),
+            contact_direction_items=_radio_items(contact.DIRECTION_LABELS, form.get("direction")),
+            assignee_items=[{"value": "", "text": "Choose someone"}]
+            + [
+                {"value": str(user.id), "text": user.name, "selected": user.id == referral.assigned_to_id}
+                for user in assignable
+            ],
+            date_items={prefix: _date_items(prefix, form, errors) for prefix in ("consent_given_on", "occurred_on")},
+            today=london_today(),
+        ),
+        status,
+    )
+
+
+@bp.get("/referrals/<int:referral_id>")
+@allow(*TRIAGE)
+def referral(referral_id: int) -> ResponseReturnValue:
+    return _render_referral(_referral_or_404(referral_id, viewing=True))
+
+
+def _back(referral: Referral, anchor: str = "") -> ResponseReturnValue:
+    return redirect(url_for("staff_triage.referral", referral_id=referral.id) + anchor)
+
+
+@bp.post("/referrals/<int:referral_id>/assign")
+@allow(*DECIDERS)
+def assign(referral_id: int) -> ResponseReturnValue:
+    referral = _referral_or_404(referral_id)
+    try:
+        triage.assign(referral, request.form.get("assignee", type=int) or 0, current_actor())
+    except TriageError as error:
+        return _render_referral(referral, {"assignee": str(error)}, status=400)
+    return _back(referral)
+
+
+@bp.post("/referrals/<int:referral_id>/accept")
+@allow(*DECIDERS)
+def accept(referral_id: int) -> ResponseReturnValue:
+    referral = _referral_or_404(referral_id)
+    try:
+        triage.accept(referral, current_actor())
+    except TriageError as error:
+        return _render_referral(referral, {"decision": str(error)}, status=400)
+    return _back(referral)
+
+
+@bp.post("/referrals/<int:referral_id>/decline")
+@allow(*DECIDERS)
+def decline(referral_id: int) -> ResponseReturnValue:
+    referral = _referral_or_404(referral_id)
+    reason = request.form.get("reason", "")
+    try:
+        triage.decline(referral, reason, current_actor())
+    except TriageError as error:
+        return _render_referral(referral, {"reason": str(error)}, {"reason": reason}, status=400)
+    return _back(referral)
+
+
+def _date_field(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
+    parts = DateParts(
+        request.form.get(f"{prefix}-day", ""),
+        request.form.get(f"{prefix}-month", ""),
+        request.form.get(f"{prefix}-year", ""),
+    )
+    try:
+        return real_date(parts, what), None
+    except InvalidInput as error:
+        return None, str(error)
+
+
+@bp.post("/referrals/<int:referral_id>/attestation")
+@allow(*DECIDERS)
+def record_attestation(referral_id: int) -> ResponseReturnValue:
+    referral = _referral_or_404(referral_id)
+    given_on, date_error = _date_field("consent_given_on", "the date consent was given")
+    attestation = Attestation(
+        given_by=request.form.get("consent_given_by"),
+        given_on=given_on,
+        method=request.form.get("consent_method"),
+        statement_confirmed=request.form.get("consent_confirmed") == "y",
+    )
+    try:
+        if date_error:
+            raise IncompleteAttestation({"consent_given_on": date_error})
+        record_attestation_by_staff(referral, attestation, current_actor(), london_today())
+    except IncompleteAttestation as refusal:
+        return _render_referral(referral, refusal.problems, dict(request.form), status=400)
+    return _back(referral, "#consent")
+
+
+@bp.post("/referrals/<int:referral_id>/contact")
+@allow(*TRIAGE)
+def log_contact(referral_id: int) -> ResponseReturnValue:
+    referral = _referral_or_404(referral_id)
+    occurred_on, date_error = _date_field("occurred_on", "the date of the contact")
+    if date_error:
+        return _render_referral(referral, {"occurred_on": date_error}, dict(request.form), status=400)
+    details = ContactDetails(
+        occurred_on=occurred_on,  # type: ignore[arg-type]
+        method=request.form.get("method", ""),
+        direction=request.form.get("direction", ""),
+        summary=request.form.get("summary", ""),
+    )
+    try:
+        contact.log_contact(referral, details, current_actor(), london_today())
+    except ContactNotPermitted as refusal:
+        return _render_referral(referral, {"contact": str(refusal)}, dict(request.form), status=403)
+    except InvalidContact as error:
+        return _render_referral(referral, {error.field: str(error)}, dict(request.form), status=400)
+    return _back(referral, "#contact-log")

@@ -1,0 +1,119 @@
+"""Every back-office route names its roles, and the declaration is what is enforced.
+
+The table below is the contract: a new /staff/ route that is not added to it fails the first test,
+and each route is then tried anonymously (sent to sign in), by every role outside its list (403)
+and by every role inside it (not 403, not an error).
+"""
+
+import pytest
+
+from portal.models.staff import ROLES
+from portal.staff.access import SIGN_IN
+from tests.journeys import self_referral_answers, send, start
+from tests.staff import csrf_token, make_staff, sign_in
+
+ANY = frozenset(ROLES)
+TRIAGE = frozenset({"volunteer", "caseworker", "manager"})
+DECIDERS = frozenset({"caseworker", "manager"})
+ADMINS = frozenset({"admin", "manager"})
+EXPECTED = {
+    "staff_auth.login": SIGN_IN,
+    "staff_auth.second_factor": SIGN_IN,
+    "staff_auth.enrol": SIGN_IN,
+    "staff_auth.recovery_codes": ANY,
+    "staff_auth.logout": ANY,
+    "staff_auth.account": ANY,
+    "staff_auth.change_password": ANY,
+    "staff_auth.change_second_factor": ANY,
+    "staff_triage.dashboard": ANY,
+    "staff_triage.referrals": TRIAGE,
+    "staff_triage.referral": TRIAGE,
+    "staff_triage.log_contact": TRIAGE,
+    "staff_triage.assign": DECIDERS,
+    "staff_triage.accept": DECIDERS,
+    "staff_triage.decline": DECIDERS,
+    "staff_triage.record_attestation": DECIDERS,
+    "staff_admin.users": ADMINS,
+    "staff_admin.new_user": ADMINS,
+    "staff_admin.user": ADMINS,
+    "staff_admin.change_roles": ADMINS,
+    "staff_admin.set_active": ADMINS,
+    "staff_admin.reset_mfa": ADMINS,
+    "staff_admin.record_training": ADMINS,
+    "staff_admin.record_agreement": ADMINS,
+    "staff_audit.audit_log": frozenset({"manager", "dpo"}),
+}
+
+
+# Pages that belong to a step (new recovery codes, a new authenticator half set up) and send the
+# person on when there is no such step under way.
+NOTHING_TO_SHOW_YET = {"staff_auth.recovery_codes", "staff_auth.change_second_factor"}
+
+
+def staff_rules(app):
+    return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/staff")]
+
+
+def test_every_staff_route_is_in_the_table_with_its_declared_roles(app):
+    declared = {
+        rule.endpoint: getattr(app.view_functions[rule.endpoint], "allowed_roles", None) for rule in staff_rules(app)
+    }
+    assert set(declared) == set(EXPECTED), "add the new route to EXPECTED with the roles it allows"
+    for endpoint, roles in declared.items():
+        assert roles == EXPECTED[endpoint], f"{endpoint} allows {roles}, the table says {EXPECTED[endpoint]}"
+
+
+@pytest.fixture
+def world(app, client):
+    """One account per role, a referral assigned to the volunteer, and a spare account to act on."""
+    users = {role: make_staff(app, role) for role in ROLES}
+    target = make_staff(app, "caseworker", name="Target Person")
+    send(client, "self", start(client, "self", self_referral_answers()))
+    from portal.extensions import db
+    from portal.models import Referral
+
+    with app.app_context():
+        referral = db.session.scalars(db.select(Referral)).one()
+        referral.assigned_to_id = users["volunteer"].id
+        db.session.commit()
+        referral_id = referral.id
+    return users, {"referral_id": referral_id, "user_id": target.id}
+
+
+def url_for_rule(rule, values):
+    path = rule.rule
+    for name in rule.arguments:
+        path = path.replace(f"<int:{name}>", str(values[name]))
+    return path
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(app, client, world):
+    _, values = world
+    for rule in staff_rules(app):
+        if EXPECTED[rule.endpoint] == SIGN_IN:
+            continue
+        path = url_for_rule(rule, values)
+        if "GET" in rule.methods:
+            response = client.get(path)
+            assert response.status_code == 302, path
+            assert response.headers["Location"].startswith("/staff/login"), path
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_the_table_says(app, world, role):
+    users, values = world
+    browser = app.test_client()
+    sign_in(browser, app, users[role])
+    token = csrf_token(browser)
+    for rule in staff_rules(app):
+        allowed = EXPECTED[rule.endpoint]
+        if allowed == SIGN_IN or rule.endpoint == "staff_auth.logout":
+            continue
+        path = url_for_rule(rule, values)
+        response = browser.get(path) if "GET" in rule.methods else browser.post(path, data={"csrf_token": token})
+        if role in allowed:
+            assert response.status_code != 403 and response.status_code < 500, (path, response.status_code)
+            if "GET" in rule.methods and rule.endpoint not in NOTHING_TO_SHOW_YET:
+                assert response.status_code == 200, (path, response.status_code)
+        else:
+            assert response.status_code == 403, (path, role, response.status_code)
