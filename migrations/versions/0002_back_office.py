@@ -52,7 +52,6 @@ def upgrade():
     sa.Column('detail', sa.String(length=200), nullable=True),
     sa.Column('previous_hash', sa.String(length=64), nullable=False),
     sa.Column('entry_hash', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['staff_users.id'], name=op.f('fk_audit_entries_actor_id_staff_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_entries')),
     sa.UniqueConstraint('entry_hash', name=op.f('uq_audit_entries_entry_hash')),
     sa.UniqueConstraint('sequence', name=op.f('uq_audit_entries_sequence'))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, event
+from sqlalchemy import DateTime, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -30,7 +30,8 @@ class AuditEntry(db.Model):
     # Position in the chain, 1, 2, 3…: a gap or repeat is tampering, whatever the ids say.
     sequence: Mapped[int] = mapped_column(Integer, unique=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    # A staff id, deliberately not a foreign key: the log must outlive anything it mentions.
+    actor_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(48), index=True)
     record_type: Mapped[str | None] = mapped_column(String(32))
     record_id: Mapped[int | None] = mapped_column(Integer)

@@ -46,7 +46,7 @@ def _roles(roles: list[str]) -> str:
 
 def _password(password: str, name: str, email: str) -> str:
     try:
-        check_new_password(password, personal=[name, email, *email.split("@")])
+        check_new_password(password, personal=[name, email.split("@")[0]])
     except PasswordRejected as error:
         raise AccountError(str(error)) from None
     return hash_password(password)

@@ -6,6 +6,8 @@ rules, as NCSC advises); zxcvbn refuses the common and the guessable, and says w
 
 from __future__ import annotations
 
+import re
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from zxcvbn import zxcvbn
@@ -29,7 +31,12 @@ def check_new_password(password: str, personal: list[str] | None = None) -> None
         raise PasswordRejected(f"The password must be at least {PASSWORD_MIN} characters.")
     if len(password) > PASSWORD_MAX:
         raise PasswordRejected(f"The password must be {PASSWORD_MAX} characters or fewer.")
-    verdict = zxcvbn(password, user_inputs=[word for word in personal or [] if word])
+    # Names and addresses, word by word: zxcvbn matches whole inputs, and a password that holds
+    # the person's own name is the first thing anyone would try.
+    words = {word.casefold() for text in personal or [] for word in re.split(r"[\W_]+", text) if len(word) >= 4}
+    if any(word in password.casefold() for word in words):
+        raise PasswordRejected("Choose a password that does not contain your name or email address.")
+    verdict = zxcvbn(password, user_inputs=sorted(words))
     if verdict["score"] < MINIMUM_SCORE:
         reason = verdict["feedback"]["warning"] or "It would be easy to guess."
         advice = " ".join(verdict["feedback"]["suggestions"]) or "Try a few unrelated words together."

@@ -62,11 +62,12 @@ def _failed(user: StaffUser, actor: Actor, now: dt.datetime, step: str, refusal:
     user.failed_sign_ins = (user.failed_sign_ins or 0) + 1
     audit.record(actor, f"sign-in failed: {step}", "staff_user", user.id)
     if user.failed_sign_ins >= MAX_FAILURES:
+        until = now + dt.timedelta(minutes=LOCK_MINUTES)
         user.failed_sign_ins = 0
-        user.locked_until = now + dt.timedelta(minutes=LOCK_MINUTES)
+        user.locked_until = until
         audit.record(actor, "account locked", "staff_user", user.id, detail=f"{MAX_FAILURES} failures")
         db.session.commit()
-        raise AccountLocked(user.locked_until)
+        raise AccountLocked(until)
     db.session.commit()
     raise refusal
 

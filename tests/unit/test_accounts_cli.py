@@ -2,6 +2,7 @@
 
 import pytest
 
+from portal.extensions import db
 from portal.services import accounts
 from portal.services.accounts import AccountError
 
@@ -55,3 +56,37 @@ def test_demo_account_prints_how_to_sign_in_and_resets_its_password(app, app_con
     assert first.exit_code == second.exit_code == 0
     assert "demo.manager@sps.example" in first.output and "password:" in first.output
     assert first.output != second.output
+
+
+def test_seed_demo_makes_staff_of_every_role_and_fictional_referrals(app, app_context):
+    from portal.models import Referral, StaffUser
+    from portal.services.audit import verify
+
+    result = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    roles = {role for user in db.session.scalars(db.select(StaffUser)).all() for role in user.role_set}
+    assert roles == {"volunteer", "caseworker", "dpo", "admin"}
+    referrals = db.session.scalars(db.select(Referral)).all()
+    assert len(referrals) == 7 and any(r.route == "professional" and not r.attestations for r in referrals)
+    assert verify().whole
+    again = app.test_cli_runner().invoke(args=["seed-demo"])
+    assert again.exit_code == 0, "running it twice refreshes the accounts instead of failing"
+
+
+def test_create_user_with_training_date(app, app_context):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "create-user",
+            "--email",
+            "t@example.com",
+            "--name",
+            "T",
+            "--role",
+            "admin",
+            "--trained-on",
+            "2026-11-01",
+        ],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert str(accounts.find_by_email("t@example.com").training_completed_on) == "2026-11-01"
