@@ -85,9 +85,10 @@ def queue_page(viewer: StaffUser, queue: QueueFilter, number: int = 1) -> Page:
     """One page of the queue, newest first."""
     total = db.session.scalar(_filtered(select(func.count(Referral.id)), viewer, queue)) or 0
     number = min(max(1, number), max(1, math.ceil(total / PAGE_SIZE)))
+    # The queue shows no names, so the people are not loaded (nor decrypted) at all.
     rows = db.session.scalars(
         _filtered(select(Referral), viewer, queue)
-        .options(selectinload(Referral.people), selectinload(Referral.attestations))
+        .options(selectinload(Referral.attestations))
         .order_by(Referral.submitted_at.desc(), Referral.id.desc())
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
@@ -103,19 +104,23 @@ def find_by_reference(viewer: StaffUser, text: str) -> Referral | None:
     return db.session.scalars(_scoped(select(Referral), viewer).where(Referral.reference_hash.in_(hashes))).first()
 
 
-def find_by_email(viewer: StaffUser, email: str) -> list[Referral]:
-    """Referrals naming this e-mail address for anyone in them (people rarely keep a reference)."""
+def find_by_email(viewer: StaffUser, email: str, actor: Actor) -> list[Referral]:
+    """Referrals naming this e-mail address for anyone in them (people rarely keep a reference).
+    The search itself is audited: it tells the searcher who has been in touch."""
     hashes = keyring().lookup_hashes(normalise_email(email))
     with_person = select(Person.referral_id).where(Person.email_hash.in_(hashes))
-    return list(
+    found = list(
         db.session.scalars(
             _scoped(select(Referral), viewer)
             .where(Referral.id.in_(with_person))
-            .options(selectinload(Referral.people), selectinload(Referral.attestations))
+            .options(selectinload(Referral.attestations))
             .order_by(Referral.submitted_at.desc())
             .limit(PAGE_SIZE)
         ).all()
     )
+    audit.record(actor, "referrals searched by email", detail=f"{len(found)} found")
+    db.session.commit()
+    return found
 
 
 def get_referral(viewer: StaffUser, referral_id: int) -> Referral | None:

@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 
 from portal.extensions import db
 from portal.models.staff import ROLES, StaffUser
-from portal.services import accounts
+from portal.services import accounts, audit
 from portal.services.accounts import AccountError
 from portal.services.clock import london_today
 from portal.services.validation import DateParts, InvalidInput, real_date
@@ -121,7 +121,10 @@ def new_user() -> ResponseReturnValue:
 @bp.get("/admin/users/<int:user_id>")
 @allow(*ADMINS)
 def user(user_id: int) -> ResponseReturnValue:
-    return _render_user(_user_or_404(user_id))
+    person = _user_or_404(user_id)
+    audit.record(current_actor(), "staff account viewed", "staff_user", person.id)
+    db.session.commit()
+    return _render_user(person)
 
 
 @bp.post("/admin/users/<int:user_id>/roles")

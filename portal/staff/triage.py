@@ -74,7 +74,7 @@ def referrals() -> ResponseReturnValue:
                 return redirect(url_for("staff_triage.referral", referral_id=match.id))
             search_error = "No referral you can see has that reference"
     elif email_text:
-        found = triage.find_by_email(current_user, email_text)
+        found = triage.find_by_email(current_user, email_text, current_actor())
     page = triage.queue_page(current_user, queue, request.args.get("page", 1, type=int) or 1)
     return render_template(
         "staff/referrals.html",
