@@ -137,7 +137,9 @@ def test_queue_filters_and_dashboard_counts(people, self_referral, unattested):
 
 def test_referrals_are_found_by_email_and_views_are_audited(people, self_referral):
     manager = db.session.get(type(people["manager"]), people["manager"].id)
-    assert [referral.id for referral in triage.find_by_email(manager, "ZOE.family@example.com ", actor(manager))] == [self_referral.id]
+    assert [referral.id for referral in triage.find_by_email(manager, "ZOE.family@example.com ", actor(manager))] == [
+        self_referral.id
+    ]
     triage.view_referral(manager, self_referral.id, actor(manager))
     viewed = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "referral viewed")).one()
     assert (viewed.actor_id, viewed.record_type, viewed.record_id) == (manager.id, "referral", self_referral.id)
