@@ -161,6 +161,7 @@ def check_page(response, path: str) -> None:
     body = response.get_data(as_text=True)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), f"{path}: inline script"
     assert " style=" not in body, f"{path}: inline style attribute"
+    assert not re.search(r'>\s*None\s*<|="None"', body), f"{path}: a missing value printed as None"
     if path.startswith(PERSONAL_PREFIXES):
         assert response.headers.get("Cache-Control") == "no-store", f"{path}: personal data page may be cached"
 
