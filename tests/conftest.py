@@ -56,6 +56,8 @@ def reset_schema(app: Flask) -> None:
                 quoted = connection.dialect.identifier_preparer.quote(table)
                 cascade = " CASCADE" if connection.dialect.name == "postgresql" else ""
                 connection.execute(text(f"DROP TABLE IF EXISTS {quoted}{cascade}"))
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("DROP FUNCTION IF EXISTS audit_entries_refuse_change() CASCADE"))
         upgrade()
 
 

@@ -54,7 +54,8 @@ def fresh_code(app: Flask, user: StaffUser) -> str:
     with app.app_context():
         last = db.session.get(StaffUser, user.id).totp_last_step or 0
     now = int(dt.datetime.now(dt.UTC).timestamp()) // mfa.STEP_SECONDS
-    step = next(step for step in (now - 1, now, now + 1) if step > last)
+    # Now's step first, then the next: an older one could go stale before the server checks it.
+    step = next(step for step in (now, now + 1) if step > last)
     return pyotp.TOTP(s=user.secret).at(step * mfa.STEP_SECONDS)  # type: ignore[attr-defined]
 
 

@@ -19,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 APPEND_ONLY_FUNCTION = '''
-CREATE FUNCTION audit_entries_refuse_change() RETURNS trigger AS $$
+CREATE OR REPLACE FUNCTION audit_entries_refuse_change() RETURNS trigger AS $$
 BEGIN
     RAISE EXCEPTION 'audit entries are append-only: % refused on entry %', TG_OP, OLD.sequence;
 END;

@@ -23,13 +23,17 @@ from portal.services.passwords import (
     PasswordRejected,
     check_new_password,
     hash_password,
-    verify_password,
 )
 from portal.sessions import end_sessions_of
 
 
 class AccountError(ValueError):
-    """An account cannot be created or changed as asked; the message says why."""
+    """An account cannot be created or changed as asked. ``problems`` maps each form field to
+    what is wrong with it; the message joins them."""
+
+    def __init__(self, message: str, field: str = "", problems: dict[str, str] | None = None) -> None:
+        self.problems = problems or {field: message}
+        super().__init__(" ".join(self.problems.values()))
 
 
 def find_by_email(email: str) -> StaffUser | None:
@@ -40,15 +44,16 @@ def find_by_email(email: str) -> StaffUser | None:
 def _roles(roles: list[str]) -> str:
     unknown = sorted(set(roles) - set(ROLES))
     if unknown or not roles:
-        raise AccountError(f"Give one or more roles from: {', '.join(ROLES)}.")
+        raise AccountError(f"Give one or more roles from: {', '.join(ROLES)}.", "roles")
     return " ".join(role for role in ROLES if role in roles)
 
 
-def _password(password: str, name: str, email: str) -> str:
+def new_password_hash(password: str, name: str, email: str) -> str:
+    """The hash of a new password, once it meets the rules (AccountError says why not)."""
     try:
         check_new_password(password, personal=[name, email.split("@")[0]])
     except PasswordRejected as error:
-        raise AccountError(str(error)) from None
+        raise AccountError(str(error), "password") from None
     return hash_password(password)
 
 
@@ -60,19 +65,26 @@ def create_user(
     actor: Actor = audit.SYSTEM,
     trained_on: dt.date | None = None,
 ) -> StaffUser:
-    try:
-        email = validate_email(email, check_deliverability=False).normalized
-    except EmailNotValidError as error:
-        raise AccountError(f"The email address is not valid: {error}") from None
-    name = name.strip()
+    problems = {}
+    name = " ".join(name.split())
     if not name:
-        raise AccountError("Enter the person's name.")
-    if len(name) > 100:
-        raise AccountError("The name must be 100 characters or fewer.")
-    role_text = _roles(roles)
-    password_hash = _password(password, name, email)
-    if find_by_email(email) is not None:
-        raise AccountError(f"There is already an account for {email}.")
+        problems["name"] = "Enter the person's full name."
+    elif len(name) > 100:
+        problems["name"] = "The name must be 100 characters or fewer."
+    try:
+        email = validate_email(email.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        problems["email"] = "Enter an email address in the correct format, like name@example.com."
+    else:
+        if find_by_email(email) is not None:
+            problems["email"] = f"There is already an account for {email}."
+    try:
+        role_text = _roles(roles)
+    except AccountError as error:
+        problems.update(error.problems)
+    if problems:
+        raise AccountError("", problems=problems)
+    password_hash = new_password_hash(password, name, email)
     user = StaffUser(
         email=email,
         email_hash=keyring().lookup_hash(normalise_email(email)),
@@ -90,24 +102,10 @@ def create_user(
 
 def set_password(user: StaffUser, password: str, actor: Actor = audit.SYSTEM) -> None:
     """An administrator's reset (or the demo account's): every session of the person ends."""
-    user.password_hash = _password(password, user.name, user.email)
+    user.password_hash = new_password_hash(password, user.name, user.email)
     audit.record(actor, "password reset", "staff_user", user.id)
     db.session.commit()
     end_sessions_of(user.id)
-
-
-def change_own_password(user: StaffUser, current: str, new: str, actor: Actor, keep_token: str | None) -> None:
-    """The person's own change: the current password first; their other sessions end."""
-    if not verify_password(user.password_hash, current):
-        raise AccountError("Your current password is not correct.")
-    user.password_hash = _password(new, user.name, user.email)
-    audit.record(actor, "password changed", "staff_user", user.id)
-    db.session.commit()
-    end_sessions_of(user.id, keep_token=keep_token)
-
-
-def password_matches(user: StaffUser, password: str) -> bool:
-    return verify_password(user.password_hash, password)
 
 
 def replace_second_factor(user: StaffUser, secret: str, actor: Actor) -> list[str]:
@@ -129,7 +127,7 @@ def change_roles(user: StaffUser, roles: list[str], actor: Actor) -> None:
 
 def deactivate(user: StaffUser, actor: Actor) -> None:
     if user.id == actor.staff_id:
-        raise AccountError("You cannot deactivate your own account.")
+        raise AccountError("You cannot deactivate your own account.", "active")
     user.active = False
     audit.record(actor, "account deactivated", "staff_user", user.id)
     db.session.commit()
@@ -156,7 +154,7 @@ def reset_mfa(user: StaffUser, actor: Actor) -> None:
 
 def record_training(user: StaffUser, completed_on: dt.date, today: dt.date, actor: Actor) -> None:
     if completed_on > today:
-        raise AccountError("The training date must be today or in the past.")
+        raise AccountError("The training date must be today or in the past.", "trained_on")
     user.training_completed_on = completed_on
     audit.record(actor, "training recorded", "staff_user", user.id, detail=completed_on.isoformat())
     db.session.commit()
@@ -165,7 +163,7 @@ def record_training(user: StaffUser, completed_on: dt.date, today: dt.date, acto
 def record_agreement(user: StaffUser, version: str, actor: Actor) -> None:
     version = version.strip()
     if not version or len(version) > 16:
-        raise AccountError("Enter the version of the Volunteer Agreement signed, up to 16 characters.")
+        raise AccountError("Enter the version of the Volunteer Agreement signed, up to 16 characters.", "version")
     user.volunteer_agreement_version = version
     audit.record(actor, "volunteer agreement recorded", "staff_user", user.id, detail=version)
     db.session.commit()

@@ -66,10 +66,11 @@ def matching_step(secret: str, code: str, now: dt.datetime) -> int | None:
     return None
 
 
-def accept_totp(user: StaffUser, secret: str, code: str, now: dt.datetime) -> bool:
-    """Accept a code for ``secret`` once: True and the step remembered, or False (wrong or replayed)."""
+def accept_totp(user: StaffUser, secret: str, code: str, now: dt.datetime, new_secret: bool = False) -> bool:
+    """Accept a code for ``secret`` once: True and the step remembered, or False (wrong or replayed).
+    A ``new_secret`` being confirmed has had no code used yet, so any step in the window counts."""
     step = matching_step(secret, code, now)
-    if step is None or step <= (user.totp_last_step or 0):
+    if step is None or (not new_secret and step <= (user.totp_last_step or 0)):
         return False
     user.totp_last_step = step
     return True

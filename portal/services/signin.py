@@ -13,9 +13,10 @@ import datetime as dt
 from portal.extensions import db
 from portal.models.staff import StaffUser
 from portal.services import audit, mfa
-from portal.services.accounts import find_by_email
+from portal.services.accounts import AccountError, find_by_email, new_password_hash
 from portal.services.audit import Actor
 from portal.services.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from portal.sessions import end_sessions_of
 
 MAX_FAILURES = 5
 LOCK_MINUTES = 15
@@ -111,7 +112,7 @@ def confirm_enrolment(user: StaffUser, secret: str, code: str, actor: Actor, now
     """First sign-in: the authenticator counts once a code from it is confirmed. Returns the ten
     recovery codes, to be shown once."""
     _refuse_if_locked(user, actor, now)
-    if not mfa.accept_totp(user, secret, code, now):
+    if not mfa.accept_totp(user, secret, code, now, new_secret=True):
         _failed(user, actor, now, "enrolment code", InvalidCode())
     user.totp_secret = secret
     user.totp_confirmed_at = now
@@ -122,6 +123,30 @@ def confirm_enrolment(user: StaffUser, secret: str, code: str, actor: Actor, now
     audit.record(signed_in, "signed in", "staff_user", user.id, detail="after enrolling")
     db.session.commit()
     return codes
+
+
+def confirm_current_password(user: StaffUser, password: str, actor: Actor, now: dt.datetime) -> bool:
+    """The current password asked for before a change to the account's security, by someone
+    already signed in. Wrong guesses count towards the lock, as at sign-in: a stolen session
+    must not become a way to guess the password without limit."""
+    if verify_password(user.password_hash, password):
+        return True
+    try:
+        _failed(user, actor, now, "current password", InvalidCredentials())
+    except SignInRefused:
+        return False
+    return False
+
+
+def change_own_password(user: StaffUser, current: str, new: str, actor: Actor, keep_token: str | None) -> None:
+    """The person's own change: the current password first (wrong guesses count towards the
+    lock); their other sessions end, the one making the change carries on."""
+    if not confirm_current_password(user, current, actor, dt.datetime.now(dt.UTC)):
+        raise AccountError("Your current password is not correct.", "current")
+    user.password_hash = new_password_hash(new, user.name, user.email)
+    audit.record(actor, "password changed", "staff_user", user.id)
+    db.session.commit()
+    end_sessions_of(user.id, keep_token=keep_token)
 
 
 def sign_out(user_id: int, actor: Actor) -> None:

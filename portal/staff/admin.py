@@ -103,9 +103,7 @@ def new_user() -> ResponseReturnValue:
                 form.get("email", ""), form.get("name", ""), form.getlist("roles"), password, current_actor()
             )
         except AccountError as error:
-            message = str(error)
-            field = "email" if "email" in message.lower() else "roles" if "role" in message.lower() else "name"
-            errors[field] = message
+            errors.update(error.problems)
         else:
             return render_template("staff/admin/created.html", user=user, password=password), 201
     chosen = set(form.getlist("roles"))
@@ -134,7 +132,7 @@ def change_roles(user_id: int) -> ResponseReturnValue:
     try:
         accounts.change_roles(person, request.form.getlist("roles"), current_actor())
     except AccountError as error:
-        return _render_user(person, {"roles": str(error)}, 400)
+        return _render_user(person, error.problems, 400)
     return _done(person, "Roles changed.")
 
 
@@ -150,7 +148,7 @@ def set_active(user_id: int) -> ResponseReturnValue:
             accounts.deactivate(person, current_actor())
             message = "Account deactivated. Every session it had has ended."
     except AccountError as error:
-        return _render_user(person, {"active": str(error)}, 400)
+        return _render_user(person, error.problems, 400)
     return _done(person, message)
 
 
@@ -186,5 +184,5 @@ def record_agreement(user_id: int) -> ResponseReturnValue:
     try:
         accounts.record_agreement(person, request.form.get("version", ""), current_actor())
     except AccountError as error:
-        return _render_user(person, {"version": str(error)}, 400)
+        return _render_user(person, error.problems, 400)
     return _done(person, "Volunteer Agreement recorded.")

@@ -160,9 +160,12 @@ def enrol() -> ResponseReturnValue:
         except SignInRefused as error:
             problem = str(error)
         else:
-            response = _complete_sign_in(user)
+            # Straight on to the recovery codes (shown once); from there, where they were going.
+            target = session.get("next") or url_for("staff_triage.dashboard")
+            _complete_sign_in(user)
+            session["after_codes"] = target
             session["recovery_codes"] = keyring().encrypt("\n".join(codes))
-            return response
+            return redirect(url_for("staff_auth.recovery_codes"))
     return _render_enrolment(user, form, problem, url_for("staff_auth.enrol"))
 
 
@@ -174,7 +177,11 @@ def recovery_codes() -> ResponseReturnValue:
     sealed = session.pop("recovery_codes", None)
     if not sealed:
         return redirect(url_for("staff_triage.dashboard"))
-    return render_template("staff/recovery_codes.html", codes=keyring().decrypt(sealed).split("\n"))
+    return render_template(
+        "staff/recovery_codes.html",
+        codes=keyring().decrypt(sealed).split("\n"),
+        onward=_safe_next(session.pop("after_codes", None)),
+    )
 
 
 @bp.post("/logout")
@@ -202,16 +209,17 @@ def account() -> ResponseReturnValue:
 @bp.post("/account/password")
 @allow(*ANY_STAFF)
 @no_personal_data
+@limiter.limit(_sign_in_limit)
 def change_password() -> ResponseReturnValue:
     form = PasswordChangeForm(prefix="password")
     if form.validate_on_submit():
         try:
-            accounts.change_own_password(
+            signin.change_own_password(
                 current_user, form.current.data, form.new.data, current_actor(), keep_token=session.token
             )
         except AccountError as error:
-            field = form.current if "current" in str(error) else form.new
-            field.errors = [str(error)]
+            for name, message in error.problems.items():
+                (form.current if name == "current" else form.new).errors = [message]
         else:
             session.regenerate()
             return render_template("staff/account_done.html", done="Your password has been changed.")
@@ -226,12 +234,15 @@ def change_password() -> ResponseReturnValue:
 @bp.route("/account/second-factor", methods=["GET", "POST"])
 @allow(*ANY_STAFF)
 @no_personal_data
+@limiter.limit(_sign_in_limit, methods=["POST"])
 def change_second_factor() -> ResponseReturnValue:
     """A new authenticator: the current password first, then a code from the new app. The old
     one keeps working until the new one is confirmed."""
     if request.method == "POST" and "factor-current" in request.form:
         form = CurrentPasswordForm(prefix="factor")
-        if form.validate_on_submit() and accounts.password_matches(current_user, form.current.data):
+        if form.validate_on_submit() and signin.confirm_current_password(
+            current_user, form.current.data, current_actor(), utcnow()
+        ):
             session.pop("enrol_secret", None)
             session["changing_factor"] = True
             return _render_enrolment(current_user, EnrolForm(), None, url_for("staff_auth.change_second_factor"))
@@ -248,7 +259,7 @@ def change_second_factor() -> ResponseReturnValue:
     problem = None
     if form.validate_on_submit():
         secret = _enrolment_secret()
-        if mfa.accept_totp(current_user, secret, form.code.data, utcnow()):
+        if mfa.accept_totp(current_user, secret, form.code.data, utcnow(), new_secret=True):
             codes = accounts.replace_second_factor(current_user, secret, current_actor())
             end_sessions_of(current_user.id, keep_token=session.token)
             session.pop("enrol_secret", None)

@@ -44,7 +44,7 @@ def test_the_exact_content_security_policy_on_every_response(client):
         assert headers["Content-Security-Policy"] == EXACT_CSP, path
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
         assert "camera=()" in headers["Permissions-Policy"] and "geolocation=()" in headers["Permissions-Policy"]
         assert "Strict-Transport-Security" not in headers, "HSTS only in production"
 
