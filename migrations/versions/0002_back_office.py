@@ -161,6 +161,7 @@ def upgrade():
         batch_op.create_check_constraint('status_known', "status IN ('new', 'accepted', 'declined')")
         batch_op.create_index(batch_op.f('ix_referrals_assigned_to_id'), ['assigned_to_id'], unique=False)
         batch_op.create_index('ix_referrals_route_submitted_at', ['route', 'submitted_at'], unique=False)
+        batch_op.create_index('ix_referrals_status_route_submitted_at', ['status', 'route', 'submitted_at'], unique=False)
         batch_op.create_index('ix_referrals_submitted_at', ['submitted_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_referrals_assigned_to_id_staff_users'), 'staff_users', ['assigned_to_id'], ['id'])
 
@@ -203,6 +204,7 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_referrals_status_known'), type_='check')
         batch_op.drop_constraint(batch_op.f('fk_referrals_assigned_to_id_staff_users'), type_='foreignkey')
         batch_op.drop_index('ix_referrals_submitted_at')
+        batch_op.drop_index('ix_referrals_status_route_submitted_at')
         batch_op.drop_index('ix_referrals_route_submitted_at')
         batch_op.drop_index(batch_op.f('ix_referrals_assigned_to_id'))
         batch_op.drop_column('closed_at')

@@ -83,7 +83,7 @@ def _filtered(statement: Select, viewer: StaffUser, queue: QueueFilter) -> Selec
 
 def queue_page(viewer: StaffUser, queue: QueueFilter, number: int = 1) -> Page:
     """One page of the queue, newest first."""
-    total = db.session.scalar(_filtered(select(func.count(Referral.id)), viewer, queue)) or 0
+    total = db.session.scalar(_filtered(select(func.count()).select_from(Referral), viewer, queue)) or 0
     number = min(max(1, number), max(1, math.ceil(total / PAGE_SIZE)))
     # The queue shows no names, so the people are not loaded (nor decrypted) at all.
     rows = db.session.scalars(
@@ -133,12 +133,15 @@ def get_referral(viewer: StaffUser, referral_id: int) -> Referral | None:
 
 
 def view_referral(viewer: StaffUser, referral_id: int, actor: Actor) -> Referral | None:
-    """The referral in full, if the viewer may see it; the look is audited."""
-    referral = get_referral(viewer, referral_id)
-    if referral is not None:
-        audit.record(actor, "referral viewed", "referral", referral.id)
-        db.session.commit()
-    return referral
+    """The referral in full, if the viewer may see it; the look is audited. The audit entry is
+    committed before the referral is loaded, so committing does not expire (and make the page
+    load and decrypt again) what it is about to show."""
+    visible = db.session.scalar(_scoped(select(Referral.id), viewer).where(Referral.id == referral_id))
+    if visible is None:
+        return None
+    audit.record(actor, "referral viewed", "referral", referral_id)
+    db.session.commit()
+    return get_referral(viewer, referral_id)
 
 
 def assignable_staff() -> list[StaffUser]:
@@ -202,7 +205,7 @@ class DashboardCounts:
 
 def dashboard_counts(viewer: StaffUser) -> DashboardCounts:
     def count(queue: QueueFilter) -> int:
-        return db.session.scalar(_filtered(select(func.count(Referral.id)), viewer, queue)) or 0
+        return db.session.scalar(_filtered(select(func.count()).select_from(Referral), viewer, queue)) or 0
 
     return DashboardCounts(
         new=count(QueueFilter(status="new")),
