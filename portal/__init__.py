@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
+from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
@@ -117,7 +118,10 @@ def _register_error_pages(app: Flask) -> None:
     def render_error(status: int) -> tuple[str, int]:
         if status >= 500:
             db.session.rollback()
-        return render_template(f"errors/{status}.html"), status
+        # Inside the back office an error keeps the back office's navigation around it.
+        # (Not for 5xx: the database may be why, and loading the user would need it.)
+        in_back_office = status < 500 and request.path.startswith("/staff") and current_user.is_authenticated
+        return render_template(f"errors/{status}.html", in_back_office=in_back_office), status
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> Any:

@@ -19,6 +19,7 @@ from typing import Any
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
 from portal.extensions import db
@@ -98,12 +99,17 @@ class PortalSessionInterface(SessionInterface):
         token = request.cookies.get(cookie_name(app))
         if not token:
             return ServerSession()
-        with db.engine.connect() as connection:
-            row = connection.execute(
-                select(StaffSession.data, StaffSession.created_at, StaffSession.last_seen_at).where(
-                    StaffSession.token_sha256 == _digest(token)
-                )
-            ).first()
+        try:
+            with db.engine.connect() as connection:
+                row = connection.execute(
+                    select(StaffSession.data, StaffSession.created_at, StaffSession.last_seen_at).where(
+                        StaffSession.token_sha256 == _digest(token)
+                    )
+                ).first()
+        except SQLAlchemyError:
+            # The database is unreachable: treat the visitor as signed out; the page they asked
+            # for then meets the same outage and says so (503).
+            return ServerSession()
         if row is None:
             return ServerSession()
         now = utcnow()

@@ -25,16 +25,17 @@ class ContactNotPermitted(Exception):
 
 
 class InvalidContact(ValueError):
-    """The contact entry itself is incomplete or wrong; ``field`` names what to correct."""
+    """The contact entry itself is incomplete or wrong; ``problems`` maps each field to what to
+    correct, all at once, as a GOV.UK error summary lists them."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
 
 
 @dataclass(frozen=True)
 class ContactDetails:
-    occurred_on: dt.date
+    occurred_on: dt.date | None
     method: str
     direction: str
     summary: str
@@ -58,16 +59,21 @@ def log_contact(
         audit.record(actor, "contact refused: no consent on record", "referral", referral.id)
         db.session.commit()
         raise ContactNotPermitted(refusal)
+    problems = {}
+    if details.occurred_on is None:
+        problems["occurred_on"] = "Enter the date of the contact"
+    elif details.occurred_on > today:
+        problems["occurred_on"] = "The date of the contact must be today or in the past"
     if details.method not in CONTACT_METHODS:
-        raise InvalidContact("method", "Select how the contact was made")
+        problems["method"] = "Select how the contact was made"
     if details.direction not in CONTACT_DIRECTIONS:
-        raise InvalidContact("direction", "Select who made the contact")
-    if details.occurred_on > today:
-        raise InvalidContact("occurred_on", "The date of the contact must be today or in the past")
+        problems["direction"] = "Select who made the contact"
     try:
         summary = required_text(details.summary, "a summary of the contact", LONG_TEXT_MAX, multiline=True)
     except InvalidInput as error:
-        raise InvalidContact("summary", str(error)) from None
+        problems["summary"] = str(error)
+    if problems:
+        raise InvalidContact(problems)
     entry = ContactEntry(
         referral_id=None if case else referral.id,
         case_id=case.id if case else None,

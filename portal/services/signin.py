@@ -36,6 +36,11 @@ class InvalidCode(SignInRefused):
         super().__init__("Enter a correct code from your authenticator app, or an unused recovery code")
 
 
+class InvalidEnrolmentCode(SignInRefused):
+    def __init__(self) -> None:
+        super().__init__("Enter the 6-digit code your authenticator app shows for this account")
+
+
 class AccountLocked(SignInRefused):
     def __init__(self, until: dt.datetime) -> None:
         self.until = until
@@ -113,7 +118,7 @@ def confirm_enrolment(user: StaffUser, secret: str, code: str, actor: Actor, now
     recovery codes, to be shown once."""
     _refuse_if_locked(user, actor, now)
     if not mfa.accept_totp(user, secret, code, now, new_secret=True):
-        _failed(user, actor, now, "enrolment code", InvalidCode())
+        _failed(user, actor, now, "enrolment code", InvalidEnrolmentCode())
     user.totp_secret = secret
     user.totp_confirmed_at = now
     user.failed_sign_ins = 0

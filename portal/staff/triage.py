@@ -214,6 +214,8 @@ def _date_field(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
 def record_attestation(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     given_on, date_error = _date_field("consent_given_on", "the date consent was given")
+    if date_error and not any(request.form.get(f"consent_given_on-{part}") for part in ("day", "month", "year")):
+        date_error = None  # nothing typed: the attestation's own "Enter the date" says so
     attestation = Attestation(
         given_by=request.form.get("consent_given_by"),
         given_on=given_on,
@@ -221,11 +223,11 @@ def record_attestation(referral_id: int) -> ResponseReturnValue:
         statement_confirmed=request.form.get("consent_confirmed") == "y",
     )
     try:
-        if date_error:
-            raise IncompleteAttestation({"consent_given_on": date_error})
         record_attestation_by_staff(referral, attestation, current_actor(), london_today())
     except IncompleteAttestation as refusal:
-        return _render_referral(referral, refusal.problems, dict(request.form), status=400)
+        # A date typed but not real is said as such, beside whatever else is missing.
+        problems = refusal.problems | ({"consent_given_on": date_error} if date_error else {})
+        return _render_referral(referral, problems, dict(request.form), status=400)
     return _back(referral, "#consent")
 
 
@@ -234,10 +236,8 @@ def record_attestation(referral_id: int) -> ResponseReturnValue:
 def log_contact(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     occurred_on, date_error = _date_field("occurred_on", "the date of the contact")
-    if date_error:
-        return _render_referral(referral, {"occurred_on": date_error}, dict(request.form), status=400)
     details = ContactDetails(
-        occurred_on=occurred_on,  # type: ignore[arg-type]
+        occurred_on=occurred_on,
         method=request.form.get("method", ""),
         direction=request.form.get("direction", ""),
         summary=request.form.get("summary", ""),
@@ -247,5 +247,6 @@ def log_contact(referral_id: int) -> ResponseReturnValue:
     except ContactNotPermitted as refusal:
         return _render_referral(referral, {"contact": str(refusal)}, dict(request.form), status=403)
     except InvalidContact as error:
-        return _render_referral(referral, {error.field: str(error)}, dict(request.form), status=400)
+        problems = error.problems | ({"occurred_on": date_error} if date_error else {})
+        return _render_referral(referral, problems, dict(request.form), status=400)
     return _back(referral, "#contact-log")

@@ -91,7 +91,13 @@ def test_self_referrals_need_no_attestation(people, self_referral):
 def test_a_contact_entry_must_be_complete(people, self_referral, details, field):
     with pytest.raises(InvalidContact) as refusal:
         contact.log_contact(self_referral, details, actor(people["caseworker"]), TODAY)
-    assert refusal.value.field == field
+    assert list(refusal.value.problems) == [field]
+
+
+def test_every_problem_with_a_contact_entry_is_reported_at_once(people, self_referral):
+    with pytest.raises(InvalidContact) as refusal:
+        contact.log_contact(self_referral, ContactDetails(None, "", "", ""), actor(people["caseworker"]), TODAY)
+    assert list(refusal.value.problems) == ["occurred_on", "method", "direction", "summary"]
 
 
 def test_accepting_opens_a_case_and_cannot_happen_twice(people, self_referral):
