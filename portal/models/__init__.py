@@ -1,7 +1,8 @@
 """SQLAlchemy models, one module per area. Importing this package registers them all."""
 
 from portal.models.audit import AuditChainHead, AuditEntry
-from portal.models.cases import Case, ContactEntry
+from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
+from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
 from portal.models.referrals import (
     ConsentAttestation,
     Person,
@@ -14,8 +15,14 @@ __all__ = [
     "AuditChainHead",
     "AuditEntry",
     "Case",
+    "CaseNote",
+    "CaseNoteRevision",
     "ConsentAttestation",
+    "ConsentParty",
+    "ConsentRecord",
+    "ConsentReview",
     "ContactEntry",
+    "Disclosure",
     "Person",
     "PrivacyNoticeVersion",
     "RecoveryCode",

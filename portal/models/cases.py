@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import EncryptedText
 from portal.extensions import db
 from portal.models.referrals import Referral, _one_of, utcnow
+
+if TYPE_CHECKING:
+    from portal.models.staff import StaffUser
 
 CASE_STATUSES = ("open", "inactive", "closed")
 CONTACT_METHODS = ("call", "email", "letter", "meeting")
@@ -21,6 +25,8 @@ class Case(db.Model):
     __table_args__ = (
         _one_of("status", CASE_STATUSES),
         Index("ix_cases_status_opened_at", "status", "opened_at"),
+        Index("ix_cases_status_review_due", "status", "consent_review_due"),
+        CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_a_date"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,8 +36,18 @@ class Case(db.Model):
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Optimistic locking: every save says which version it edited; a stale one is refused.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    category: Mapped[str | None] = mapped_column(String(64))
+    intervention_level: Mapped[str | None] = mapped_column(String(64))
+    consent_review_due: Mapped[dt.date | None] = mapped_column(Date)
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(EncryptedText)
 
     referral: Mapped[Referral] = relationship()
+    assigned_to: Mapped[StaffUser | None] = relationship(foreign_keys=[assigned_to_id])
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's own mapping
 
 
 class ContactEntry(db.Model):
@@ -53,3 +69,34 @@ class ContactEntry(db.Model):
     summary: Mapped[str] = mapped_column(EncryptedText)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class CaseNote(db.Model):
+    """A case note, kept as written: an edit moves the earlier text into a revision (which
+    managers can read) and bumps ``version``, so two people editing at once cannot silently
+    overwrite each other."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    written_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    edited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    revisions: Mapped[list[CaseNoteRevision]] = relationship(
+        cascade="all, delete-orphan", order_by="CaseNoteRevision.version.desc()"
+    )
+
+
+class CaseNoteRevision(db.Model):
+    __tablename__ = "case_note_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    note_id: Mapped[int] = mapped_column(ForeignKey("case_notes.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(EncryptedText)
+    written_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from portal.extensions import db
+from portal.models.cases import Case
+from portal.models.consent import REVIEW_OUTCOMES, ConsentParty, ConsentRecord, ConsentReview
 from portal.models.referrals import (
     CONSENT_GIVERS,
     CONSENT_METHODS,
@@ -20,6 +22,7 @@ from portal.models.referrals import (
 )
 from portal.services import audit
 from portal.services.audit import Actor
+from portal.services.clock import add_months
 from portal.services.validation import DateParts, InvalidInput, add_years, real_date
 
 # Shown beside the professional's tick box and stored word for word with the attestation.
@@ -142,3 +145,160 @@ def record_attestation_by_staff(
     db.session.commit()
     db.session.refresh(referral)
     return record
+
+
+# Consent during casework (design 6.3, 6.4) -----------------------------------------------------
+
+CHILD_VIEW_AGE = 12  # the policy: over 12, a child's own view may be sought
+
+
+class ConsentNotRecorded(Exception):
+    """A consent, withdrawal or review cannot be recorded; ``problems`` says what is missing."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class CaseConsent:
+    given_by: str | None
+    given_on: dt.date | None
+    method: str | None
+    keeps_contact_information: bool
+    parties: list[str]
+    child_view_sought: bool | None = None
+    child_view: str = ""
+
+
+def _age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def case_consent_problems(consent: CaseConsent, child_born: dt.date | None, today: dt.date) -> dict[str, str]:
+    problems = {}
+    if consent.given_by not in CONSENT_GIVERS:
+        problems["given_by"] = "Select who gave consent"
+    if consent.given_on is None:
+        problems["given_on"] = "Enter the date consent was given"
+    elif consent.given_on > today:
+        problems["given_on"] = "The date consent was given must be today or in the past"
+    if consent.method not in CONSENT_METHODS:
+        problems["consent_method"] = "Select how consent was given"
+    if not consent.keeps_contact_information and not consent.parties:
+        problems["covers"] = (
+            "Say what the consent covers: keeping contact information, sharing with named third parties, or both"
+        )
+    if any(len(party) > 200 for party in consent.parties):
+        problems["parties"] = "Each third party's name must be 200 characters or fewer"
+    over_12 = (
+        child_born is not None
+        and consent.given_on is not None
+        and _age_on(child_born, consent.given_on) > CHILD_VIEW_AGE
+    )
+    if consent.given_by == "parent_carer" and over_12:
+        if consent.child_view_sought is None:
+            problems["child_view_sought"] = "Say whether the child's own view was sought: they are over 12"
+        elif consent.child_view_sought and not consent.child_view.strip():
+            problems["child_view"] = "Record what the child said"
+    return problems
+
+
+def record_case_consent(
+    case: Case, consent: CaseConsent, child_born: dt.date | None, actor: Actor, today: dt.date, review_months: int
+) -> ConsentRecord:
+    """A consent record for the case; it also sets the next consent review."""
+    problems = case_consent_problems(consent, child_born, today)
+    if problems:
+        raise ConsentNotRecorded(problems)
+    record = ConsentRecord(
+        case_id=case.id,
+        given_by=consent.given_by,
+        given_on=consent.given_on,
+        method=consent.method,
+        keeps_contact_information=consent.keeps_contact_information,
+        privacy_notice_version=current_privacy_notice().version,
+        child_view_sought=consent.child_view_sought if consent.given_by == "parent_carer" else None,
+        child_view=consent.child_view.strip() or None,
+        recorded_by_id=actor.staff_id,
+        parties=[ConsentParty(name=name) for name in consent.parties],
+    )
+    db.session.add(record)
+    assert consent.given_on is not None  # checked above
+    case.consent_review_due = add_months(consent.given_on, review_months)
+    db.session.flush()
+    audit.record(actor, "consent recorded", "case", case.id, detail=f"consent {record.id}")
+    db.session.commit()
+    return record
+
+
+def withdraw_consent(
+    record: ConsentRecord,
+    withdrawn_by: str | None,
+    withdrawn_on: dt.date | None,
+    method: str | None,
+    actor: Actor,
+    today: dt.date,
+) -> None:
+    """From now on nothing can be disclosed on this consent."""
+    problems = {}
+    if withdrawn_by not in CONSENT_GIVERS:
+        problems["withdrawn_by"] = "Select who withdrew consent"
+    if withdrawn_on is None:
+        problems["withdrawn_on"] = "Enter the date consent was withdrawn"
+    elif withdrawn_on > today or withdrawn_on < record.given_on:
+        problems["withdrawn_on"] = "The date must be between the day consent was given and today"
+    if method not in CONSENT_METHODS:
+        problems["withdrawn_method"] = "Select how consent was withdrawn"
+    if not record.current:
+        problems["withdrawn_by"] = "This consent has already been withdrawn"
+    if problems:
+        raise ConsentNotRecorded(problems)
+    record.withdrawn_by, record.withdrawn_on, record.withdrawn_method = withdrawn_by, withdrawn_on, method
+    record.withdrawal_recorded_by_id = actor.staff_id
+    audit.record(actor, "consent withdrawn", "case", record.case_id, detail=f"consent {record.id}")
+    db.session.commit()
+
+
+def record_review(
+    case: Case,
+    reviewed_on: dt.date | None,
+    outcome: str | None,
+    method: str | None,
+    actor: Actor,
+    today: dt.date,
+    review_months: int,
+) -> ConsentReview:
+    """A consent review: confirmed, changed (record the new consent too) or withdrawn (every
+    current consent on the case is withdrawn). The next review falls due ``review_months`` on."""
+    problems = {}
+    if reviewed_on is None:
+        problems["reviewed_on"] = "Enter the date of the review"
+    elif reviewed_on > today:
+        problems["reviewed_on"] = "The date of the review must be today or in the past"
+    if outcome not in REVIEW_OUTCOMES:
+        problems["outcome"] = "Select the outcome of the review"
+    if outcome == "withdrawn" and method not in CONSENT_METHODS:
+        problems["review_method"] = "Select how consent was withdrawn"
+    if case.status == "closed":
+        problems["outcome"] = "Reopen the case before recording a review"
+    if problems:
+        raise ConsentNotRecorded(problems)
+    assert reviewed_on is not None  # checked above
+    next_due = add_months(reviewed_on, review_months)
+    review = ConsentReview(
+        case_id=case.id, reviewed_on=reviewed_on, outcome=outcome, next_due=next_due, recorded_by_id=actor.staff_id
+    )
+    db.session.add(review)
+    if outcome == "withdrawn":
+        current = db.session.scalars(
+            db.select(ConsentRecord).where(ConsentRecord.case_id == case.id, ConsentRecord.withdrawn_on.is_(None))
+        ).all()
+        for record in current:
+            record.withdrawn_by, record.withdrawn_on, record.withdrawn_method = record.given_by, reviewed_on, method
+            record.withdrawal_recorded_by_id = actor.staff_id
+    case.consent_review_due = next_due
+    db.session.flush()
+    audit.record(actor, "consent reviewed", "case", case.id, detail=f"outcome {outcome}")
+    db.session.commit()
+    return review

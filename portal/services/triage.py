@@ -8,6 +8,7 @@ page of rows, and the people and assignees of that page loaded together.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from portal.models.referrals import REFERRAL_STATUSES, ROUTES, ConsentAttestatio
 from portal.models.staff import StaffUser
 from portal.services import audit, references
 from portal.services.audit import Actor
+from portal.services.clock import add_months
 from portal.services.validation import LONG_TEXT_MAX, InvalidInput, required_text
 
 PAGE_SIZE = 25
@@ -164,8 +166,13 @@ def assign(referral: Referral, assignee_id: int, actor: Actor) -> None:
     db.session.commit()
 
 
-def accept(referral: Referral, actor: Actor) -> Case:
-    """Open a case from the referral: the record casework builds on."""
+def case_of(referral: Referral) -> Case | None:
+    return db.session.scalar(select(Case).where(Case.referral_id == referral.id))
+
+
+def accept(referral: Referral, actor: Actor, today: dt.date, review_months: int) -> Case:
+    """Open a case from the referral: the record casework builds on. Its first consent review
+    falls due ``review_months`` from today."""
     if referral.status != "new":
         raise TriageError(f"This referral has already been {referral.status}")
     referral.status = "accepted"
@@ -174,6 +181,7 @@ def accept(referral: Referral, actor: Actor) -> Case:
         opened_by_id=actor.staff_id,
         assigned_to_id=referral.assigned_to_id,
         status="open",
+        consent_review_due=add_months(today, review_months),
     )
     db.session.add(case)
     db.session.flush()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.models.referrals import Referral
-from portal.services import contact, references, triage
+from portal.services import casework, contact, references, triage
 from portal.services.clock import london_today
 from portal.services.consent import (
     GIVER_LABELS,
@@ -34,8 +34,10 @@ ROUTE_LABELS = {"self": "Self-referral", "professional": "Professional referral"
 @bp.get("/")
 @allow(*ANY_STAFF)
 def dashboard() -> ResponseReturnValue:
-    counts = triage.dashboard_counts(current_user) if current_user.role_set & set(TRIAGE) else None
-    return render_template("staff/dashboard.html", counts=counts)
+    works_cases = bool(current_user.role_set & set(TRIAGE))
+    counts = triage.dashboard_counts(current_user) if works_cases else None
+    overdue = casework.overdue_reviews(current_user, london_today()) if works_cases else None
+    return render_template("staff/dashboard.html", counts=counts, overdue_reviews=overdue)
 
 
 FILTER_ARGS = ("status", "route", "assigned", "attestation")
@@ -128,6 +130,7 @@ def _render_referral(
         render_template(
             "staff/referral.html",
             referral=referral,
+            case=triage.case_of(referral),
             entries=contact.contact_entries(referral),
             contact_refusal=contact.contact_refusal(referral),
             can_decide=bool(current_user.role_set & set(DECIDERS)),
@@ -179,7 +182,7 @@ def assign(referral_id: int) -> ResponseReturnValue:
 def accept(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     try:
-        triage.accept(referral, current_actor())
+        triage.accept(referral, current_actor(), london_today(), current_app.config["CONSENT_REVIEW_MONTHS"])
     except TriageError as error:
         return _render_referral(referral, {"decision": str(error)}, status=400)
     return _back(referral)

@@ -101,8 +101,9 @@ def test_every_problem_with_a_contact_entry_is_reported_at_once(people, self_ref
 
 
 def test_accepting_opens_a_case_and_cannot_happen_twice(people, self_referral):
-    case = triage.accept(self_referral, actor(people["caseworker"]))
+    case = triage.accept(self_referral, actor(people["caseworker"]), TODAY, 6)
     assert self_referral.status == "accepted" and case.status == "open" and case.referral_id == self_referral.id
+    assert case.consent_review_due == dt.date(2027, 5, 25)
     with pytest.raises(TriageError, match="already been accepted"):
         triage.decline(self_referral, "Not eligible", actor(people["caseworker"]))
     assert db.session.scalar(db.select(db.func.count(Case.id))) == 1

@@ -30,6 +30,8 @@ from tests.staff import PASSWORD, csrf_from, csrf_token, fresh_code, make_staff,
 COOKIE = "sps_staff"
 BAD_CREDENTIALS = "Enter a correct email address and password"
 BAD_CODE = "Enter a correct code from your authenticator app, or an unused recovery code"
+# At enrolment there are no recovery codes yet, so the message does not mention them.
+BAD_ENROLMENT_CODE = "Enter the 6-digit code your authenticator app shows for this account"
 LOCKED = re.compile(
     r"This account is locked after too many failed attempts\. Try again after (\d\d:\d\d), "
     r"or ask an administrator to unlock it\."
@@ -178,7 +180,7 @@ def test_enrolment_refuses_a_wrong_code_then_accepts_the_right_one(app, client):
     key = key_shown(page)
     refused = submit_code(client, wrong_code(key), "/staff/login/enrol")
     assert refused.status_code == 200
-    assert problems(refused) == [("#code", BAD_CODE)]
+    assert problems(refused) == [("#code", BAD_ENROLMENT_CODE)]
     assert not signed_in(client)
 
     confirmed = submit_code(client, pyotp.TOTP(key).now(), "/staff/login/enrol")

@@ -7,11 +7,18 @@ and by every role inside it (not 403, not an error).
 
 import pytest
 
+from portal.extensions import db
+from portal.models import Referral
 from portal.models.staff import ROLES
+from portal.services import casework, triage
+from portal.services.audit import Actor
+from portal.services.clock import london_today
+from portal.services.consent import CaseConsent, record_case_consent
 from portal.staff.access import SIGN_IN
 from tests.journeys import self_referral_answers, send, start
 from tests.staff import csrf_token, make_staff, sign_in
 
+TODAY = london_today()
 ANY = frozenset(ROLES)
 TRIAGE = frozenset({"volunteer", "caseworker", "manager"})
 DECIDERS = frozenset({"caseworker", "manager"})
@@ -33,6 +40,20 @@ EXPECTED = {
     "staff_triage.accept": DECIDERS,
     "staff_triage.decline": DECIDERS,
     "staff_triage.record_attestation": DECIDERS,
+    "staff_cases.cases": TRIAGE,
+    "staff_cases.case": TRIAGE,
+    "staff_cases.add_note": TRIAGE,
+    "staff_cases.edit_note": TRIAGE,
+    "staff_cases.log_contact": TRIAGE,
+    "staff_cases.details": DECIDERS,
+    "staff_cases.assign": DECIDERS,
+    "staff_cases.record_consent": DECIDERS,
+    "staff_cases.withdraw": DECIDERS,
+    "staff_cases.review": DECIDERS,
+    "staff_cases.disclose": DECIDERS,
+    "staff_cases.disclosure_list": frozenset({"caseworker", "manager", "dpo"}),
+    "staff_cases.close": DECIDERS,
+    "staff_cases.reopen": DECIDERS,
     "staff_admin.users": ADMINS,
     "staff_admin.new_user": ADMINS,
     "staff_admin.user": ADMINS,
@@ -65,19 +86,34 @@ def test_every_staff_route_is_in_the_table_with_its_declared_roles(app):
 
 @pytest.fixture
 def world(app, client):
-    """One account per role, a referral assigned to the volunteer, and a spare account to act on."""
+    """One account per role; a referral, and the case opened from it, assigned to the volunteer,
+    with a note and a consent on the case; and a spare account to act on."""
     users = {role: make_staff(app, role) for role in ROLES}
     target = make_staff(app, "caseworker", name="Target Person")
     send(client, "self", start(client, "self", self_referral_answers()))
-    from portal.extensions import db
-    from portal.models import Referral
-
     with app.app_context():
         referral = db.session.scalars(db.select(Referral)).one()
         referral.assigned_to_id = users["volunteer"].id
         db.session.commit()
-        referral_id = referral.id
-    return users, {"referral_id": referral_id, "user_id": target.id}
+        caseworker = Actor(users["caseworker"].id, "192.0.2.9")
+        case = triage.accept(referral, caseworker, TODAY, 6)
+        note = casework.add_note(case, "Called mum.", caseworker)
+        consent = record_case_consent(
+            case,
+            CaseConsent("parent_carer", TODAY, "verbal", True, ["Riverside Primary School"], False),
+            None,
+            caseworker,
+            TODAY,
+            6,
+        )
+        values = {
+            "referral_id": referral.id,
+            "case_id": case.id,
+            "note_id": note.id,
+            "consent_id": consent.id,
+            "user_id": target.id,
+        }
+    return users, values
 
 
 def url_for_rule(rule, values):

@@ -1,0 +1,397 @@
+"""Casework: the cases list, a case and its timeline, notes, details, assignment and closure
+(design 6.3, 6.4, 6.7).
+
+Edits carry the version the person saw: a save made against an older version is refused with an
+``EditConflict`` holding both texts, so two people editing at once never silently overwrite each
+other and nothing typed is lost. A case page costs the same handful of queries however long its
+timeline: each kind of entry is loaded in one query, and the staff named in them in one more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from portal.crypto import keyring
+from portal.extensions import db
+from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
+from portal.models.consent import ConsentRecord, ConsentReview, Disclosure
+from portal.models.referrals import Referral, utcnow
+from portal.models.staff import StaffUser
+from portal.services import audit, references
+from portal.services.audit import Actor
+from portal.services.clock import add_months
+from portal.services.validation import LONG_TEXT_MAX, InvalidInput, add_years, required_text
+
+PAGE_SIZE = 25
+CASE_ROLES = frozenset({"caseworker", "manager"})
+REVIEW_SOON_DAYS = 30
+
+
+class CaseworkError(ValueError):
+    """The change cannot be made as asked; ``problems`` maps form fields to what to correct."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+class EditConflict(Exception):
+    """Someone else saved first. ``saved`` is what is stored now, ``yours`` what was typed."""
+
+    def __init__(self, saved: str, yours: str, saved_by: str, version: int) -> None:
+        super().__init__("Someone else saved a change while you were editing")
+        self.saved, self.yours, self.saved_by, self.version = saved, yours, saved_by, version
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    worker_id: int | None = None
+    mine: bool = False
+    review_due: bool = False
+    review_overdue: bool = False
+
+
+@dataclass(frozen=True)
+class CasePage:
+    items: list[Case]
+    number: int
+    total: int
+    size: int = PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.size))
+
+
+def sees_every_case(viewer: StaffUser) -> bool:
+    return bool(viewer.role_set & CASE_ROLES)
+
+
+def _scoped(statement: Select, viewer: StaffUser) -> Select:
+    if sees_every_case(viewer):
+        return statement
+    return statement.where(Case.assigned_to_id == viewer.id)
+
+
+def _filtered(statement: Select, viewer: StaffUser, cases: CaseFilter, today: dt.date) -> Select:
+    statement = _scoped(statement, viewer)
+    if cases.status:
+        statement = statement.where(Case.status == cases.status)
+    if cases.worker_id:
+        statement = statement.where(Case.assigned_to_id == cases.worker_id)
+    if cases.mine:
+        statement = statement.where(Case.assigned_to_id == viewer.id)
+    if cases.review_overdue:
+        statement = statement.where(Case.status != "closed", Case.consent_review_due < today)
+    elif cases.review_due:
+        soon = today + dt.timedelta(days=REVIEW_SOON_DAYS)
+        statement = statement.where(Case.status != "closed", Case.consent_review_due <= soon)
+    return statement
+
+
+def cases_page(viewer: StaffUser, cases: CaseFilter, today: dt.date, number: int = 1) -> CasePage:
+    total = db.session.scalar(_filtered(select(func.count()).select_from(Case), viewer, cases, today)) or 0
+    number = min(max(1, number), max(1, math.ceil(total / PAGE_SIZE)))
+    rows = db.session.scalars(
+        _filtered(select(Case), viewer, cases, today)
+        .options(selectinload(Case.referral), selectinload(Case.assigned_to))
+        .order_by(Case.opened_at.desc(), Case.id.desc())
+        .limit(PAGE_SIZE)
+        .offset((number - 1) * PAGE_SIZE)
+    ).all()
+    return CasePage(list(rows), number, total)
+
+
+def overdue_reviews(viewer: StaffUser, today: dt.date) -> int:
+    """Open cases whose consent review is overdue: the viewer's own, or all for a manager."""
+    cases = CaseFilter(review_overdue=True, mine="manager" not in viewer.role_set)
+    return db.session.scalar(_filtered(select(func.count()).select_from(Case), viewer, cases, today)) or 0
+
+
+def find_by_reference(viewer: StaffUser, text: str) -> Case | None:
+    """The case opened from the referral with this reference (``references.InvalidReference``
+    when the text is not a reference)."""
+    reference = references.parse(text, default_prefix="SPS")
+    hashes = keyring().lookup_hashes(str(reference))
+    return db.session.scalars(
+        _scoped(select(Case), viewer).join(Case.referral).where(Referral.reference_hash.in_(hashes))
+    ).first()
+
+
+def get_case(viewer: StaffUser, case_id: int) -> Case | None:
+    return db.session.scalars(
+        _scoped(select(Case), viewer)
+        .where(Case.id == case_id)
+        .options(selectinload(Case.referral).selectinload(Referral.people), selectinload(Case.assigned_to))
+    ).first()
+
+
+def view_case(viewer: StaffUser, case_id: int, actor: Actor) -> Case | None:
+    """The case, if the viewer may see it; the look is audited (committed before loading, so the
+    commit does not expire what the page shows)."""
+    visible = db.session.scalar(_scoped(select(Case.id), viewer).where(Case.id == case_id))
+    if visible is None:
+        return None
+    audit.record(actor, "case viewed", "case", case_id)
+    db.session.commit()
+    return get_case(viewer, case_id)
+
+
+def case_for_disclosures(case_id: int, actor: Actor) -> Case | None:
+    """A case for its list of disclosures: the data protection team sees any case's list, but
+    nothing else of the casework. The look is audited."""
+    found = db.session.get(Case, case_id)
+    if found is not None:
+        audit.record(actor, "disclosures viewed", "case", case_id)
+        db.session.commit()
+    return found
+
+
+def note_on(case: Case, note_id: int) -> CaseNote | None:
+    return db.session.scalar(select(CaseNote).where(CaseNote.id == note_id, CaseNote.case_id == case.id))
+
+
+def consent_on(case: Case, consent_id: int) -> ConsentRecord | None:
+    return db.session.scalar(
+        select(ConsentRecord).where(ConsentRecord.id == consent_id, ConsentRecord.case_id == case.id)
+    )
+
+
+@dataclass
+class TimelineEntry:
+    kind: str  # note, contact, consent, consent withdrawn, review, disclosure
+    on: dt.date
+    at: dt.datetime
+    item: object
+    by: str = ""
+    revisions: list[CaseNoteRevision] = field(default_factory=list)
+    approved_by: str = ""
+
+
+def _sort_moment(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def timeline(case: Case) -> list[TimelineEntry]:
+    """Every note, contact, consent event, review and disclosure on the case (and the contacts
+    logged while it was a referral), newest first."""
+    notes = db.session.scalars(
+        select(CaseNote).where(CaseNote.case_id == case.id).options(selectinload(CaseNote.revisions))
+    ).all()
+    contacts = db.session.scalars(
+        select(ContactEntry).where((ContactEntry.case_id == case.id) | (ContactEntry.referral_id == case.referral_id))
+    ).all()
+    consents = db.session.scalars(
+        select(ConsentRecord).where(ConsentRecord.case_id == case.id).options(selectinload(ConsentRecord.parties))
+    ).all()
+    reviews = db.session.scalars(select(ConsentReview).where(ConsentReview.case_id == case.id)).all()
+    disclosures = db.session.scalars(select(Disclosure).where(Disclosure.case_id == case.id)).all()
+
+    staff_ids = {note.written_by_id for note in notes}
+    staff_ids |= {revision.written_by_id for note in notes for revision in note.revisions}
+    staff_ids |= {entry.recorded_by_id for entry in (*contacts, *consents, *reviews, *disclosures)}
+    staff_ids |= {consent.withdrawal_recorded_by_id for consent in consents if consent.withdrawal_recorded_by_id}
+    staff_ids |= {disclosure.approved_by_id for disclosure in disclosures if disclosure.approved_by_id}
+    names = (
+        {user.id: user.name for user in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(staff_ids))).all()}
+        if staff_ids
+        else {}
+    )
+
+    def day(moment: dt.datetime) -> dt.date:
+        return _sort_moment(moment).date()
+
+    entries = [
+        TimelineEntry(
+            "note", day(note.written_at), note.written_at, note, names.get(note.written_by_id, ""), list(note.revisions)
+        )
+        for note in notes
+    ]
+    entries += [
+        TimelineEntry("contact", c.occurred_on, c.recorded_at, c, names.get(c.recorded_by_id, "")) for c in contacts
+    ]
+    for consent in consents:
+        entries.append(
+            TimelineEntry(
+                "consent", consent.given_on, consent.recorded_at, consent, names.get(consent.recorded_by_id, "")
+            )
+        )
+        if consent.withdrawn_on:
+            withdrawn_by = names.get(consent.withdrawal_recorded_by_id or 0, "")
+            entries.append(
+                TimelineEntry("consent withdrawn", consent.withdrawn_on, consent.recorded_at, consent, withdrawn_by)
+            )
+    entries += [
+        TimelineEntry("review", r.reviewed_on, r.recorded_at, r, names.get(r.recorded_by_id, "")) for r in reviews
+    ]
+    for disclosure in disclosures:
+        entries.append(
+            TimelineEntry(
+                "disclosure",
+                disclosure.disclosed_on,
+                disclosure.recorded_at,
+                disclosure,
+                names.get(disclosure.recorded_by_id, ""),
+                approved_by=names.get(disclosure.approved_by_id or 0, ""),
+            )
+        )
+    entries.sort(key=lambda entry: (entry.on, _sort_moment(entry.at)), reverse=True)
+    return entries
+
+
+def add_note(case: Case, text: str, actor: Actor) -> CaseNote:
+    try:
+        text = required_text(text, "the note", LONG_TEXT_MAX, multiline=True)
+    except InvalidInput as error:
+        raise CaseworkError({"note": str(error)}) from None
+    note = CaseNote(case_id=case.id, text=text, written_by_id=actor.staff_id, version=1)
+    db.session.add(note)
+    db.session.flush()
+    audit.record(actor, "case note added", "case", case.id, detail=f"note {note.id}")
+    db.session.commit()
+    return note
+
+
+def edit_note(note: CaseNote, text: str, seen_version: int, actor: Actor) -> CaseNote:
+    """Replace a note's text, keeping the earlier text as a revision. Refused with the saved and
+    the typed text when someone else saved since ``seen_version``."""
+    try:
+        text = required_text(text, "the note", LONG_TEXT_MAX, multiline=True)
+    except InvalidInput as error:
+        raise CaseworkError({"note": str(error)}) from None
+    if note.version != seen_version:
+        raise _note_conflict(note, text)
+    note.revisions.append(
+        CaseNoteRevision(
+            version=note.version,
+            text=note.text,
+            written_by_id=note.written_by_id,
+            written_at=note.edited_at or note.written_at,
+        )
+    )
+    # The UPDATE is guarded on the version read, so a save racing this one in another process
+    # fails here rather than overwriting.
+    updated = db.session.execute(
+        db.update(CaseNote)
+        .where(CaseNote.id == note.id, CaseNote.version == seen_version)
+        .values(text=text, version=seen_version + 1, written_by_id=actor.staff_id, edited_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if updated.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(note)
+        raise _note_conflict(note, text)
+    audit.record(actor, "case note edited", "case", note.case_id, detail=f"note {note.id} version {seen_version + 1}")
+    db.session.commit()
+    db.session.refresh(note)
+    return note
+
+
+def _note_conflict(note: CaseNote, yours: str) -> EditConflict:
+    author = db.session.get(StaffUser, note.written_by_id)
+    return EditConflict(note.text, yours, author.name if author else "", note.version)
+
+
+@dataclass(frozen=True)
+class CaseDetails:
+    category: str | None
+    intervention_level: str | None
+    status: str  # open or inactive; closing has its own step
+
+
+def update_details(
+    case: Case,
+    details: CaseDetails,
+    seen_version: int,
+    actor: Actor,
+    categories: tuple[str, ...],
+    levels: tuple[str, ...],
+) -> None:
+    problems = {}
+    if details.category and details.category not in categories:
+        problems["category"] = "Choose a category from the list"
+    if details.intervention_level and details.intervention_level not in levels:
+        problems["intervention_level"] = "Choose a level from the list"
+    if details.status not in ("open", "inactive"):
+        problems["status"] = "Choose open or inactive (close a case with Close case)"
+    if case.status == "closed":
+        problems["status"] = "Reopen the case before changing it"
+    if problems:
+        raise CaseworkError(problems)
+    if case.version != seen_version:
+        raise EditConflict(_describe(case), _describe_details(details), "", case.version)
+    case.category, case.intervention_level, case.status = details.category, details.intervention_level, details.status
+    audit.record(actor, "case details changed", "case", case.id)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        db.session.refresh(case)
+        raise EditConflict(_describe(case), _describe_details(details), "", case.version) from None
+
+
+def _describe(case: Case) -> str:
+    return _describe_details(CaseDetails(case.category, case.intervention_level, case.status))
+
+
+def _describe_details(details: CaseDetails) -> str:
+    return (
+        f"Category: {details.category or 'none'}\nLevel: {details.intervention_level or 'none'}\n"
+        f"Status: {details.status}"
+    )
+
+
+def assign(case: Case, assignee_id: int, actor: Actor) -> None:
+    assignee = db.session.get(StaffUser, assignee_id)
+    if assignee is None or not assignee.active or not assignee.role_set & {"caseworker", "volunteer"}:
+        raise CaseworkError({"assignee": "Choose a caseworker or volunteer with an active account"})
+    case.assigned_to_id = assignee.id
+    audit.record(actor, "case assigned", "case", case.id, detail=f"to staff {assignee.id}")
+    db.session.commit()
+
+
+def destruction_date(case: Case, retention_years: int) -> dt.date | None:
+    """When the case's records are due for destruction: 3 years (by default) from closure."""
+    return add_years(case.closed_on, retention_years) if case.closed_on else None
+
+
+def close(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, today: dt.date) -> None:
+    problems = {}
+    try:
+        outcome = required_text(outcome, "the outcome", LONG_TEXT_MAX, multiline=True)
+    except InvalidInput as error:
+        problems["case_outcome"] = str(error)
+    if closed_on is None:
+        problems["closed_on"] = "Enter the date the case closed"
+    elif closed_on > today:
+        problems["closed_on"] = "The date the case closed must be today or in the past"
+    elif closed_on < _sort_moment(case.opened_at).date():
+        problems["closed_on"] = "The date the case closed must be on or after the day it opened"
+    if case.status == "closed":
+        problems["case_outcome"] = "This case is already closed"
+    if problems:
+        raise CaseworkError(problems)
+    case.status, case.outcome, case.closed_on, case.closed_at = "closed", outcome, closed_on, utcnow()
+    case.consent_review_due = None
+    audit.record(actor, "case closed", "case", case.id)
+    db.session.commit()
+
+
+def reopen(case: Case, actor: Actor, today: dt.date, retention_years: int, review_months: int) -> None:
+    """Possible until the records are due for destruction; the consent review clock restarts."""
+    if case.status != "closed":
+        raise CaseworkError({"reopen": "This case is not closed"})
+    due = destruction_date(case, retention_years)
+    if due is not None and due <= today:
+        raise CaseworkError({"reopen": f"This case's records were due for destruction on {due.day} {due:%B %Y}"})
+    case.status, case.closed_on, case.closed_at = "open", None, None
+    case.consent_review_due = add_months(today, review_months)
+    audit.record(actor, "case reopened", "case", case.id)
+    db.session.commit()

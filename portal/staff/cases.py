@@ -1,0 +1,384 @@
+"""Cases: the list, a case with its timeline, and the casework done on it."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from portal.models.cases import Case
+from portal.services import casework, contact, disclosures, references
+from portal.services.casework import CaseDetails, CaseFilter, CaseworkError, EditConflict
+from portal.services.clock import london_today
+from portal.services.consent import (
+    GIVER_LABELS,
+    METHOD_LABELS,
+    CaseConsent,
+    ConsentNotRecorded,
+    record_case_consent,
+    record_review,
+    withdraw_consent,
+)
+from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
+from portal.services.disclosures import BASIS_LABELS, DisclosureRefused, DisclosureRequest
+from portal.services.triage import assignable_staff
+from portal.services.validation import DateParts, InvalidInput, real_date
+from portal.staff.access import allow, current_actor, staff_blueprint
+
+bp = staff_blueprint("staff_cases", __name__)
+
+WORKERS = ("volunteer", "caseworker", "manager")
+DECIDERS = ("caseworker", "manager")
+STATUS_LABELS = {"open": "Open", "inactive": "Inactive", "closed": "Closed"}
+REVIEW_LABELS = {"confirmed": "Confirmed", "changed": "Changed", "withdrawn": "Withdrawn"}
+ERROR_ANCHORS = {
+    "given_on": "given_on-day",
+    "withdrawn_on": "withdrawn_on-day",
+    "reviewed_on": "reviewed_on-day",
+    "disclosed_on": "disclosed_on-day",
+    "closed_on": "closed_on-day",
+    "occurred_on": "occurred_on-day",
+    "covers": "keeps_contact_information",
+}
+
+
+def _date(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
+    parts = DateParts(*(request.form.get(f"{prefix}-{part}", "") for part in ("day", "month", "year")))
+    if not any((parts.day, parts.month, parts.year)):
+        return None, None
+    try:
+        return real_date(parts, what), None
+    except InvalidInput as error:
+        return None, str(error)
+
+
+def _with_date_error(problems: dict[str, str], prefix: str, error: str | None) -> dict[str, str]:
+    return problems | ({prefix: error} if error else {})
+
+
+@bp.get("/cases")
+@allow(*WORKERS)
+def cases() -> ResponseReturnValue:
+    reference = request.args.get("reference", "").strip()
+    search_error = None
+    if reference:
+        try:
+            found = casework.find_by_reference(current_user, reference)
+        except references.InvalidReference as error:
+            search_error = str(error)
+        else:
+            if found is not None:
+                return redirect(url_for("staff_cases.case", case_id=found.id))
+            search_error = "No case you can see came from a referral with that reference"
+    chosen = CaseFilter(
+        status=request.args.get("status") if request.args.get("status") in STATUS_LABELS else None,
+        worker_id=request.args.get("worker", type=int),
+        mine=request.args.get("mine") == "yes",
+        review_due=request.args.get("review") == "due",
+        review_overdue=request.args.get("review") == "overdue",
+    )
+    today = london_today()
+    page = casework.cases_page(current_user, chosen, today, request.args.get("page", 1, type=int) or 1)
+    sees_all = casework.sees_every_case(current_user)
+    return render_template(
+        "staff/cases.html",
+        page=page,
+        chosen=chosen,
+        today=today,
+        reference=reference,
+        search_error=search_error,
+        status_labels=STATUS_LABELS,
+        status_items=[
+            {"value": value, "text": text, "selected": value == chosen.status} for value, text in STATUS_LABELS.items()
+        ],
+        workers=sees_all,
+        worker_items=[{"value": "", "text": "Anyone"}]
+        + [
+            {"value": str(user.id), "text": user.name, "selected": user.id == chosen.worker_id}
+            for user in (assignable_staff() if sees_all else [])
+        ],
+        filter_args={name: value for name, value in request.args.items() if name != "page" and value},
+        review_soon=today + dt.timedelta(days=casework.REVIEW_SOON_DAYS),
+    )
+
+
+def _case_or_404(case_id: int, viewing: bool = False) -> Case:
+    if viewing:
+        found = casework.view_case(current_user, case_id, current_actor())
+    else:
+        found = casework.get_case(current_user, case_id)
+    if found is None:
+        abort(404)  # not there, or not theirs: the same answer either way
+    return found
+
+
+def _render_case(
+    case: Case, errors: dict[str, str] | None = None, form: dict[str, str] | None = None, status: int = 200
+) -> ResponseReturnValue:
+    config = current_app.config
+    errors, form = errors or {}, form or {}
+    can_decide = bool(current_user.role_set & set(DECIDERS))
+    return (
+        render_template(
+            "staff/case.html",
+            case=case,
+            entries=casework.timeline(case),
+            errors=errors,
+            error_anchors=ERROR_ANCHORS,
+            form=form,
+            today=london_today(),
+            can_decide=can_decide,
+            is_manager="manager" in current_user.role_set,
+            destruction=casework.destruction_date(case, config["RETENTION_YEARS"]),
+            categories=config["CASE_CATEGORIES"],
+            levels=config["INTERVENTION_LEVELS"],
+            parties=disclosures.named_parties(case) if can_decide else [],
+            managers=disclosures.approving_managers() if can_decide else [],
+            assignable=assignable_staff() if can_decide else [],
+            contact_refusal=contact.contact_refusal(case.referral),
+            status_labels=STATUS_LABELS,
+            giver_labels=GIVER_LABELS,
+            method_labels=METHOD_LABELS,
+            review_labels=REVIEW_LABELS,
+            basis_labels=BASIS_LABELS,
+            legal_bases=disclosures.LEGAL_BASES,
+            contact_labels=contact.METHOD_LABELS,
+            direction_labels=contact.DIRECTION_LABELS,
+        ),
+        status,
+    )
+
+
+@bp.get("/cases/<int:case_id>")
+@allow(*WORKERS)
+def case(case_id: int) -> ResponseReturnValue:
+    return _render_case(_case_or_404(case_id, viewing=True))
+
+
+def _back(case: Case, anchor: str = "timeline") -> ResponseReturnValue:
+    return redirect(url_for("staff_cases.case", case_id=case.id) + f"#{anchor}")
+
+
+@bp.post("/cases/<int:case_id>/notes")
+@allow(*WORKERS)
+def add_note(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    try:
+        casework.add_note(found, request.form.get("note", ""), current_actor())
+    except CaseworkError as error:
+        return _render_case(found, error.problems, dict(request.form), 400)
+    return _back(found)
+
+
+@bp.post("/cases/<int:case_id>/notes/<int:note_id>")
+@allow(*WORKERS)
+def edit_note(case_id: int, note_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    note = casework.note_on(found, note_id)
+    if note is None:
+        abort(404)
+    text = request.form.get("note", "")
+    try:
+        casework.edit_note(note, text, request.form.get("version", type=int) or 0, current_actor())
+    except CaseworkError as error:
+        return _render_case(found, {f"note-{note_id}": error.problems["note"]}, dict(request.form), 400)
+    except EditConflict as conflict:
+        return render_template("staff/conflict.html", case=found, conflict=conflict, note=note, what="note"), 409
+    return _back(found, f"note-{note_id}")
+
+
+@bp.post("/cases/<int:case_id>/details")
+@allow(*DECIDERS)
+def details(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    config = current_app.config
+    chosen = CaseDetails(
+        category=request.form.get("category") or None,
+        intervention_level=request.form.get("intervention_level") or None,
+        status=request.form.get("status", ""),
+    )
+    try:
+        casework.update_details(
+            found,
+            chosen,
+            request.form.get("version", type=int) or 0,
+            current_actor(),
+            config["CASE_CATEGORIES"],
+            config["INTERVENTION_LEVELS"],
+        )
+    except CaseworkError as error:
+        return _render_case(found, error.problems, dict(request.form), 400)
+    except EditConflict as conflict:
+        return render_template("staff/conflict.html", case=found, conflict=conflict, note=None, what="details"), 409
+    return _back(found, "details")
+
+
+@bp.post("/cases/<int:case_id>/assign")
+@allow(*DECIDERS)
+def assign(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    try:
+        casework.assign(found, request.form.get("assignee", type=int) or 0, current_actor())
+    except CaseworkError as error:
+        return _render_case(found, error.problems, dict(request.form), 400)
+    return _back(found, "details")
+
+
+@bp.post("/cases/<int:case_id>/contact")
+@allow(*WORKERS)
+def log_contact(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    occurred_on, date_error = _date("occurred_on", "the date of the contact")
+    details_given = ContactDetails(
+        occurred_on, request.form.get("method", ""), request.form.get("direction", ""), request.form.get("summary", "")
+    )
+    try:
+        contact.log_contact(found.referral, details_given, current_actor(), london_today(), case=found)
+    except ContactNotPermitted as refusal:
+        return _render_case(found, {"contact": str(refusal)}, dict(request.form), 403)
+    except InvalidContact as error:
+        return _render_case(found, _with_date_error(error.problems, "occurred_on", date_error), dict(request.form), 400)
+    return _back(found)
+
+
+@bp.post("/cases/<int:case_id>/consent")
+@allow(*DECIDERS)
+def record_consent(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    given_on, date_error = _date("given_on", "the date consent was given")
+    sought = request.form.get("child_view_sought")
+    parties = [" ".join(line.split()) for line in request.form.get("parties", "").splitlines() if line.strip()]
+    consent = CaseConsent(
+        given_by=request.form.get("given_by"),
+        given_on=given_on,
+        method=request.form.get("consent_method"),
+        keeps_contact_information=request.form.get("keeps_contact_information") == "yes",
+        parties=parties,
+        child_view_sought={"yes": True, "no": False}.get(sought or ""),
+        child_view=request.form.get("child_view", ""),
+    )
+    child = found.referral.person("child")
+    try:
+        record_case_consent(
+            found,
+            consent,
+            child.date_of_birth if child else None,
+            current_actor(),
+            london_today(),
+            current_app.config["CONSENT_REVIEW_MONTHS"],
+        )
+    except ConsentNotRecorded as refusal:
+        return _render_case(found, _with_date_error(refusal.problems, "given_on", date_error), dict(request.form), 400)
+    return _back(found, "consent")
+
+
+@bp.post("/cases/<int:case_id>/consent/<int:consent_id>/withdraw")
+@allow(*DECIDERS)
+def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    record = casework.consent_on(found, consent_id)
+    if record is None:
+        abort(404)
+    withdrawn_on, date_error = _date("withdrawn_on", "the date consent was withdrawn")
+    try:
+        withdraw_consent(
+            record,
+            request.form.get("withdrawn_by"),
+            withdrawn_on,
+            request.form.get("withdrawn_method"),
+            current_actor(),
+            london_today(),
+        )
+    except ConsentNotRecorded as refusal:
+        return _render_case(
+            found, _with_date_error(refusal.problems, "withdrawn_on", date_error), dict(request.form), 400
+        )
+    return _back(found, "consent")
+
+
+@bp.post("/cases/<int:case_id>/reviews")
+@allow(*DECIDERS)
+def review(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    reviewed_on, date_error = _date("reviewed_on", "the date of the review")
+    try:
+        record_review(
+            found,
+            reviewed_on,
+            request.form.get("outcome"),
+            request.form.get("review_method"),
+            current_actor(),
+            london_today(),
+            current_app.config["CONSENT_REVIEW_MONTHS"],
+        )
+    except ConsentNotRecorded as refusal:
+        return _render_case(
+            found, _with_date_error(refusal.problems, "reviewed_on", date_error), dict(request.form), 400
+        )
+    return _back(found, "consent")
+
+
+@bp.post("/cases/<int:case_id>/disclosures")
+@allow(*DECIDERS)
+def disclose(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    disclosed_on, date_error = _date("disclosed_on", "the date the information was shared")
+    wanted = DisclosureRequest(
+        disclosed_on=disclosed_on,
+        what_was_shared=request.form.get("what_was_shared", ""),
+        basis=request.form.get("basis", ""),
+        consent_party_id=request.form.get("consent_party_id", type=int),
+        recipient=request.form.get("recipient", ""),
+        justification=request.form.get("justification", ""),
+        approved_by_id=request.form.get("approved_by_id", type=int),
+    )
+    try:
+        disclosures.record_disclosure(found, wanted, current_actor(), london_today())
+    except DisclosureRefused as refusal:
+        return _render_case(
+            found, _with_date_error(refusal.problems, "disclosed_on", date_error), dict(request.form), 400
+        )
+    return _back(found)
+
+
+@bp.get("/cases/<int:case_id>/disclosures")
+@allow("caseworker", "manager", "dpo")
+def disclosure_list(case_id: int) -> ResponseReturnValue:
+    """Every disclosure on the case, for the data protection team (who do not see casework)."""
+    found = casework.case_for_disclosures(case_id, current_actor())
+    if found is None:
+        abort(404)
+    return render_template(
+        "staff/disclosures.html",
+        case=found,
+        disclosures=disclosures.disclosures_of(found),
+        basis_labels=BASIS_LABELS,
+    )
+
+
+@bp.post("/cases/<int:case_id>/close")
+@allow(*DECIDERS)
+def close(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    closed_on, date_error = _date("closed_on", "the date the case closed")
+    try:
+        casework.close(found, request.form.get("case_outcome", ""), closed_on, current_actor(), london_today())
+    except CaseworkError as error:
+        return _render_case(found, _with_date_error(error.problems, "closed_on", date_error), dict(request.form), 400)
+    return _back(found, "details")
+
+
+@bp.post("/cases/<int:case_id>/reopen")
+@allow(*DECIDERS)
+def reopen(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    config = current_app.config
+    try:
+        casework.reopen(
+            found, current_actor(), london_today(), config["RETENTION_YEARS"], config["CONSENT_REVIEW_MONTHS"]
+        )
+    except CaseworkError as error:
+        return _render_case(found, error.problems, status=400)
+    return _back(found, "details")
