@@ -20,7 +20,7 @@ from portal.security import init_security
 from portal.services.clock import london_date, london_time, long_date
 from portal.services.mail import Mailer
 from portal.sessions import PortalSessionInterface
-from portal.staff.access import login_manager, staff_navigation
+from portal.staff.access import login_manager, staff_navigation, volunteer_only
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.add_template_filter(london_time)
     app.session_interface = PortalSessionInterface()
     app.add_template_global(staff_navigation)
+    app.add_template_global(volunteer_only)
 
     if app.config["TRUST_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -126,3 +126,8 @@ def staff_navigation() -> list[dict[str, object]]:
         for text, target, prefix, roles in NAVIGATION
         if current_user.role_set & set(roles)
     ]
+
+
+def volunteer_only() -> bool:
+    """True for someone whose only role is volunteer: no printing, export or download (policy)."""
+    return bool(current_user.is_authenticated and current_user.role_set == {"volunteer"})
