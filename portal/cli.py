@@ -12,8 +12,7 @@ from sqlalchemy import inspect
 
 from portal.extensions import db
 from portal.models.staff import ROLES
-from portal.services import accounts, audit, mfa
-from portal.services.clock import london_today
+from portal.services import accounts, audit, demo
 from portal.services.keys import rotate_all
 
 DEMO_EMAIL = "demo.manager@sps.example"
@@ -58,24 +57,6 @@ def create_user(email: str, name: str, roles: tuple[str, ...], trained_on: dt.da
     click.echo(f"Created account {user.id} for {user.email} with roles: {user.roles}.")
 
 
-def _demo_user(email: str, name: str, roles: list[str], password: str) -> tuple[str, str]:
-    """Create or refresh a demo account, trained and with an authenticator already set up."""
-    user = accounts.find_by_email(email)
-    if user is None:
-        user = accounts.create_user(email, name, roles, password, trained_on=london_today())
-    else:
-        accounts.set_password(user, password)
-    secret = mfa.new_secret()
-    user.totp_secret = secret
-    user.totp_confirmed_at = dt.datetime.now(dt.UTC)
-    user.totp_last_step = 0
-    user.training_completed_on = london_today()
-    if "volunteer" in roles:
-        user.volunteer_agreement_version = current_app.config["VOLUNTEER_AGREEMENT_VERSION"]
-    db.session.commit()
-    return password, secret
-
-
 def _refuse_in_production() -> None:
     if current_app.config["PORTAL_ENV"] == "production":
         raise click.ClickException("Demo accounts and data are for development only.")
@@ -86,7 +67,7 @@ def _refuse_in_production() -> None:
 def demo_account() -> None:
     """Create the demo manager account, or give it a new password, and print how to sign in."""
     _refuse_in_production()
-    password, secret = _demo_user(DEMO_EMAIL, "Demo Manager", ["manager", "caseworker"], accounts.generated_password())
+    password, secret = demo.demo_account(DEMO_EMAIL, "Demo Manager", ["manager", "caseworker"])
     click.echo(f"Demo staff account: {DEMO_EMAIL}  password: {password}")
     click.echo(f"  Authenticator key: {secret} (add it to an authenticator app, or get the current code with:")
     click.echo(f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\")")
@@ -97,9 +78,7 @@ def demo_account() -> None:
 def seed_demo() -> None:
     """Staff of each role and clearly fictional referrals, for trying the back office."""
     _refuse_in_production()
-    from portal.services.demo import seed
-
-    for line in seed():
+    for line in demo.seed():
         click.echo(line)
 
 

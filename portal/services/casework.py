@@ -10,7 +10,6 @@ timeline: each kind of entry is loaded in one query, and the staff named in them
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 
 from sqlalchemy import Select, func, select
@@ -26,6 +25,7 @@ from portal.models.staff import StaffUser
 from portal.services import audit, references
 from portal.services.audit import Actor
 from portal.services.clock import add_months
+from portal.services.problems import Page, Refusal, page_number
 from portal.services.validation import LONG_TEXT_MAX, InvalidInput, add_years, required_text
 
 PAGE_SIZE = 25
@@ -33,12 +33,8 @@ CASE_ROLES = frozenset({"caseworker", "manager"})
 REVIEW_SOON_DAYS = 30
 
 
-class CaseworkError(ValueError):
+class CaseworkError(Refusal):
     """The change cannot be made as asked; ``problems`` maps form fields to what to correct."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 class EditConflict(Exception):
@@ -56,18 +52,6 @@ class CaseFilter:
     mine: bool = False
     review_due: bool = False
     review_overdue: bool = False
-
-
-@dataclass(frozen=True)
-class CasePage:
-    items: list[Case]
-    number: int
-    total: int
-    size: int = PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
 
 
 def sees_every_case(viewer: StaffUser) -> bool:
@@ -96,9 +80,9 @@ def _filtered(statement: Select, viewer: StaffUser, cases: CaseFilter, today: dt
     return statement
 
 
-def cases_page(viewer: StaffUser, cases: CaseFilter, today: dt.date, number: int = 1) -> CasePage:
+def cases_page(viewer: StaffUser, cases: CaseFilter, today: dt.date, number: int = 1) -> Page[Case]:
     total = db.session.scalar(_filtered(select(func.count()).select_from(Case), viewer, cases, today)) or 0
-    number = min(max(1, number), max(1, math.ceil(total / PAGE_SIZE)))
+    number = page_number(number, total, PAGE_SIZE)
     rows = db.session.scalars(
         _filtered(select(Case), viewer, cases, today)
         .options(selectinload(Case.referral), selectinload(Case.assigned_to))
@@ -106,7 +90,7 @@ def cases_page(viewer: StaffUser, cases: CaseFilter, today: dt.date, number: int
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    return CasePage(list(rows), number, total)
+    return Page(list(rows), number, total, PAGE_SIZE)
 
 
 def overdue_reviews(viewer: StaffUser, today: dt.date) -> int:

@@ -23,6 +23,7 @@ from portal.models.referrals import (
 from portal.services import audit
 from portal.services.audit import Actor
 from portal.services.clock import add_months
+from portal.services.problems import Refusal
 from portal.services.validation import DateParts, InvalidInput, add_years, real_date
 
 # Shown beside the professional's tick box and stored word for word with the attestation.
@@ -44,12 +45,8 @@ class PrivacyNoticeChanged(Exception):
     """The person agreed to a version of the privacy notice that is no longer current."""
 
 
-class IncompleteAttestation(Exception):
+class IncompleteAttestation(Refusal):
     """A professional referral's consent attestation lacks something; ``problems`` says what."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 @dataclass(frozen=True)
@@ -152,12 +149,8 @@ def record_attestation_by_staff(
 CHILD_VIEW_AGE = 12  # the policy: over 12, a child's own view may be sought
 
 
-class ConsentNotRecorded(Exception):
+class ConsentNotRecorded(Refusal):
     """A consent, withdrawal or review cannot be recorded; ``problems`` says what is missing."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from portal.models.cases import CONTACT_DIRECTIONS, CONTACT_METHODS, Case, Conta
 from portal.models.referrals import Referral
 from portal.services import audit
 from portal.services.audit import Actor
+from portal.services.problems import Refusal
 from portal.services.validation import LONG_TEXT_MAX, InvalidInput, required_text
 
 METHOD_LABELS = {"call": "Phone call", "email": "Email", "letter": "Letter", "meeting": "Meeting"}
@@ -24,13 +25,9 @@ class ContactNotPermitted(Exception):
     """Contact with this family may not be logged yet; the message says why and what to do."""
 
 
-class InvalidContact(ValueError):
+class InvalidContact(Refusal):
     """The contact entry itself is incomplete or wrong; ``problems`` maps each field to what to
     correct, all at once, as a GOV.UK error summary lists them."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

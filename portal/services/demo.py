@@ -53,7 +53,9 @@ FAMILIES = (
 )
 
 
-def _demo_account(email: str, name: str, roles: list[str]) -> str:
+def demo_account(email: str, name: str, roles: list[str]) -> tuple[str, str]:
+    """Create or refresh a demo account, trained, with an authenticator already set up; returns
+    its new password and authenticator key."""
     password = accounts.generated_password()
     user = accounts.find_by_email(email)
     if user is None:
@@ -67,12 +69,14 @@ def _demo_account(email: str, name: str, roles: list[str]) -> str:
         current_app.config["VOLUNTEER_AGREEMENT_VERSION"] if "volunteer" in roles else None
     )
     db.session.commit()
-    return f"{email}  password: {password}  authenticator key: {secret}"
+    return password, secret
 
 
 def seed() -> list[str]:
     lines = ["Demo staff (each has an authenticator key already set up):"]
-    lines += ["  " + _demo_account(email, name, roles) for email, name, roles in STAFF]
+    for email, name, roles in STAFF:
+        password, secret = demo_account(email, name, roles)
+        lines.append(f"  {email}  password: {password}  authenticator key: {secret}")
     mailer = Mailer("memory://", "sps@example.invalid")
     version = current_privacy_notice().version
     agreement = PrivacyAgreement(True, version, version)

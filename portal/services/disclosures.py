@@ -19,6 +19,7 @@ from portal.models.consent import ConsentParty, ConsentRecord, Disclosure
 from portal.models.staff import StaffUser
 from portal.services import audit
 from portal.services.audit import Actor
+from portal.services.problems import Refusal
 from portal.services.validation import LONG_TEXT_MAX, SHORT_TEXT_MAX, InvalidInput, clean_text, required_text
 
 LEGAL_BASES = {
@@ -29,12 +30,8 @@ LEGAL_BASES = {
 BASIS_LABELS = {"consent": "The family's consent", **LEGAL_BASES}
 
 
-class DisclosureRefused(Exception):
+class DisclosureRefused(Refusal):
     """The disclosure may not be recorded; ``problems`` says what is missing, by form field."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

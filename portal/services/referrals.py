@@ -27,18 +27,15 @@ from portal.services.consent import (
     require_privacy_agreement,
 )
 from portal.services.mail import Mailer
+from portal.services.problems import Refusal
 
 log = logging.getLogger(__name__)
 
 ACKNOWLEDGEMENT_SUBJECT = "We have received your referral"
 
 
-class UnreachableFamily(Exception):
+class UnreachableFamily(Refusal):
     """The referral gives no way to reach the family by the contact method chosen."""
-
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(problems.values()))
-        self.problems = problems
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ page of rows, and the people and assignees of that page loaded together.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
@@ -23,6 +22,7 @@ from portal.models.staff import StaffUser
 from portal.services import audit, references
 from portal.services.audit import Actor
 from portal.services.clock import add_months
+from portal.services.problems import Page, page_number
 from portal.services.validation import LONG_TEXT_MAX, InvalidInput, required_text
 
 PAGE_SIZE = 25
@@ -41,18 +41,6 @@ class QueueFilter:
     route: str | None = None
     assigned_to_me: bool = False
     awaiting_attestation: bool = False
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list[Referral]
-    number: int
-    total: int
-    size: int = PAGE_SIZE
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.size))
 
 
 def sees_everything(viewer: StaffUser) -> bool:
@@ -83,10 +71,10 @@ def _filtered(statement: Select, viewer: StaffUser, queue: QueueFilter) -> Selec
     return statement
 
 
-def queue_page(viewer: StaffUser, queue: QueueFilter, number: int = 1) -> Page:
+def queue_page(viewer: StaffUser, queue: QueueFilter, number: int = 1) -> Page[Referral]:
     """One page of the queue, newest first."""
     total = db.session.scalar(_filtered(select(func.count()).select_from(Referral), viewer, queue)) or 0
-    number = min(max(1, number), max(1, math.ceil(total / PAGE_SIZE)))
+    number = page_number(number, total, PAGE_SIZE)
     # The queue shows no names, so the people are not loaded (nor decrypted) at all.
     rows = db.session.scalars(
         _filtered(select(Referral), viewer, queue)
@@ -95,7 +83,7 @@ def queue_page(viewer: StaffUser, queue: QueueFilter, number: int = 1) -> Page:
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    return Page(list(rows), number, total)
+    return Page(list(rows), number, total, PAGE_SIZE)
 
 
 def find_by_reference(viewer: StaffUser, text: str) -> Referral | None:
