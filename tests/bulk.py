@@ -27,7 +27,9 @@ import hashlib
 import random
 import secrets
 import time
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -37,8 +39,11 @@ from sqlalchemy.types import Text
 
 from portal.crypto import EncryptedDate, EncryptedText, Keyring, normalise_email
 from portal.extensions import db
+from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
+from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
 from portal.models.referrals import ConsentAttestation, Person, PrivacyNoticeVersion, Referral
 from portal.services import references
+from portal.services.clock import add_months
 from portal.services.consent import ATTESTATION_STATEMENT
 
 VARIANTS = 50
@@ -317,3 +322,436 @@ def _vacuum(app: Flask) -> None:
     with app.app_context(), db.engine.connect() as connection:
         connection = connection.execution_options(isolation_level="AUTOCOMMIT")
         connection.execute(text("VACUUM ANALYZE referrals, people, consent_attestations"))
+
+
+# Casework: cases opened from referrals, and the timeline of one case.
+#
+# ``insert_cases(app, count, opened_by)`` writes ``count`` referrals through ``insert_referrals``,
+# marks them accepted and opens a case on each, as triage's accept does; ``insert_timeline(app,
+# case_id, entries, recorded_by, approved_by)`` gives one case ``entries`` timeline entries of
+# every kind. The same shortcuts as above: Core inserts in batches against the stored tables, ids
+# assigned here (and PostgreSQL's sequences moved past them), personal text shared between rows
+# from ``VARIANTS`` encrypted versions.
+
+CASE_BATCH = 2_000
+# The first cases of every call, in order: status, and days from today to the consent review (an
+# open case overdue, so even one case assigned to someone shows on the overdue list).
+CASES_FIRST = (("open", -14), ("inactive", 20), ("closed", 0))  # a closed case has no review due
+OPEN_FOR = dt.timedelta(days=365)  # a case this old is more likely closed
+REVIEW_SPREAD = (-120, 183)  # days from today a consent review falls due: about 40% overdue
+CONSENT_REVIEW_MONTHS = 6
+
+CASES = stored(Case.__table__)  # type: ignore[arg-type]
+NOTES = stored(CaseNote.__table__)  # type: ignore[arg-type]
+REVISIONS = stored(CaseNoteRevision.__table__)  # type: ignore[arg-type]
+CONTACTS = stored(ContactEntry.__table__)  # type: ignore[arg-type]
+CONSENTS = stored(ConsentRecord.__table__)  # type: ignore[arg-type]
+PARTIES = stored(ConsentParty.__table__)  # type: ignore[arg-type]
+REVIEWS = stored(ConsentReview.__table__)  # type: ignore[arg-type]
+DISCLOSURES = stored(Disclosure.__table__)  # type: ignore[arg-type]
+
+NOTE_TEXTS = (
+    "Spoke to the SENCo about the draft plan. Section F still says 'access to' support without hours.",
+    "Parent asked for help writing to the council about the missed annual review deadline.",
+    "Went through the EHC needs assessment request with the family.\nThey will send the school reports.",
+    "Tribunal bundle checked with the parent; the appeal form is ready to send.",
+    "Young person wants to speak at the review meeting; prepared a one-page profile together.",
+    "Transport appeal: gathered the medical evidence and the route assessment.",
+)
+CONTACT_SUMMARIES = (
+    "Call with the parent to arrange the next meeting.",
+    "E-mailed the school's SENCo the parent's questions about the draft plan.",
+    "Letter explaining the annual review process sent to the family.",
+    "Met the family at school with the SENCo and the class teacher.",
+)
+THIRD_PARTIES = (
+    "Riverside Primary School", "Example Academy SENCo", "Hillview Secondary School", "School nursing team",
+    "Educational psychology service", "Children's social care", "Local offer team", "GP surgery",
+)  # fmt: skip
+SHARED = (
+    "The parent's letter about support in class and the last two school reports.",
+    "Dates of the exclusions and the family's account of them.",
+    "The child's name, date of birth and the needs described in the referral.",
+)
+JUSTIFICATIONS = (
+    "Disclosure about risk of harm at home; the manager agreed a referral to children's social care.",
+    "Section 47 enquiry: information requested by the local authority's safeguarding team.",
+)
+OUTCOMES = (
+    "EHC plan issued with the changes the family asked for.",
+    "Family supported through the tribunal; the appeal was conceded.",
+    "Advice given; the family did not need further support.",
+)
+CHILD_VIEWS = ("Happy for the school to be told.", "Wants to be at the meeting too.")
+
+# Timeline slots. Each takes one entry on the case page, except a withdrawn consent, which shows
+# twice (given, then withdrawn). The first slots of every call run through ``SLOTS_FIRST``, so even
+# three entries load every relationship the page loads only when there is something to load (a
+# note's revisions, a consent's parties, the staff named); the rest are drawn by ``SLOT_WEIGHTS``.
+SLOTS_FIRST = (
+    "note_revised", "consent", "disclosure_consent", "contact", "review", "disclosure_legal",
+    "consent_withdrawn", "referral_contact", "note",
+)  # fmt: skip
+SLOT_WEIGHTS = {
+    "note": 30,
+    "note_revised": 8,
+    "contact": 24,
+    "referral_contact": 3,
+    "consent": 6,
+    "consent_withdrawn": 3,
+    "review": 6,
+    "disclosure_consent": 14,
+    "disclosure_legal": 6,
+}
+
+
+@dataclass(frozen=True)
+class InsertedCases:
+    referrals: Inserted
+    cases: int
+    first_id: int
+    last_id: int
+    statuses: dict[str, int]
+    assigned: int
+    seconds: float
+
+    def summary(self) -> str:
+        statuses = ", ".join(f"{number:,} {status}" for status, number in sorted(self.statuses.items()))
+        return (
+            f"{self.cases:,} cases ({statuses}; {self.assigned:,} assigned) on {self.referrals.referrals:,} "
+            f"referrals in {self.seconds:.2f} s"
+        )
+
+
+@dataclass
+class InsertedTimeline:
+    case_id: int
+    entries: int = 0  # as the case page shows them
+    rows: Counter[str] = field(default_factory=Counter)  # rows written, by table
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        rows = ", ".join(f"{number:,} {name}" for name, number in self.rows.items())
+        return f"{self.entries:,} timeline entries on case {self.case_id} ({rows}) in {self.seconds:.2f} s"
+
+
+class CaseTokens:
+    """``VARIANTS`` encrypted versions of each casework text, made once per call."""
+
+    def __init__(self, keyring: Keyring, rng: random.Random) -> None:
+        def encrypted(choices: tuple[str, ...]) -> list[str]:
+            return [keyring.encrypt(f"{choices[number % len(choices)]} ({number})") for number in range(VARIANTS)]
+
+        self.note = encrypted(NOTE_TEXTS)
+        self.revision = encrypted(tuple(f"Earlier draft: {text}" for text in NOTE_TEXTS))
+        self.summary = encrypted(CONTACT_SUMMARIES)
+        self.party = [keyring.encrypt(name) for name in THIRD_PARTIES]  # a disclosure names its party as is
+        self.shared = encrypted(SHARED)
+        self.justification = encrypted(JUSTIFICATIONS)
+        self.recipient = encrypted(("Children's social care", "Local authority safeguarding team"))
+        self.outcome = encrypted(OUTCOMES)
+        self.child_view = encrypted(CHILD_VIEWS)
+        self.rng = rng
+
+    def pick(self, tokens: list[str]) -> str:
+        return tokens[self.rng.randrange(len(tokens))]
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    """SQLite hands back naive UTC datetimes, PostgreSQL aware ones."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _next_id(connection: Connection, target: TableClause) -> int:
+    return (connection.scalar(select(func.max(target.c.id))) or 0) + 1
+
+
+def _move_sequences(connection: Connection, last_ids: dict[str, int]) -> None:
+    """On PostgreSQL, each table's id sequence past the ids assigned here."""
+    if connection.dialect.name != "postgresql":
+        return
+    for name, last_id in last_ids.items():
+        connection.execute(
+            text("SELECT setval(pg_get_serial_sequence(:name, 'id'), :last_id)"), {"name": name, "last_id": last_id}
+        )
+
+
+def _vacuum_tables(app: Flask, *names: str) -> None:
+    """As ``_vacuum``, for the tables named (PostgreSQL only)."""
+    with app.app_context(), db.engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            return
+        connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.execute(text(f"VACUUM ANALYZE {', '.join(names)}"))
+
+
+def insert_cases(
+    app: Flask,
+    count: int,
+    opened_by: int,
+    assigned_to: int | None = None,
+    assigned_every: int = 10,
+    seed: int | None = None,
+) -> InsertedCases:
+    """Insert ``count`` referrals, accepted, each with its case, in the order they were submitted.
+    Every ``assigned_every``-th new case, the first among them, and its referral are assigned to
+    ``assigned_to`` (when given). The first cases are open, inactive and closed in turn; the rest
+    are drawn (older cases more often closed). Open and inactive cases have a consent review due
+    between 120 days ago and six months ahead (the first, open, two weeks overdue); closed ones a
+    closing date and an outcome."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    referrals = insert_referrals(app, count, seed=seed)
+    keyring: Keyring = app.extensions["portal_keyring"]
+    tokens = CaseTokens(keyring, rng)
+    categories = app.config["CASE_CATEGORIES"]
+    levels = app.config["INTERVENTION_LEVELS"]
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    statuses: Counter[str] = Counter()
+    assigned = 0
+
+    def assignee(number: int) -> int | None:
+        return assigned_to if assigned_to is not None and number % assigned_every == 0 else None
+
+    with app.app_context(), db.engine.begin() as connection:
+        first = referrals.first_id
+        span = REFERRALS.c.id.between(first, referrals.last_id)
+        connection.execute(
+            REFERRALS.update().where(span).values(status="accepted", decline_reason=None, closed_at=None)
+        )
+        if assigned_to is not None:
+            connection.execute(
+                REFERRALS.update()
+                .where(span, (REFERRALS.c.id - first) % assigned_every == 0)
+                .values(assigned_to_id=assigned_to)
+            )
+        submitted = {
+            referral_id: moment
+            for referral_id, moment in connection.execute(select(REFERRALS.c.id, REFERRALS.c.submitted_at).where(span))
+        }
+        first_case = _next_id(connection, CASES)
+        rows: list[dict[str, Any]] = []
+        for number in range(count):
+            referral_id = first + number
+            opened_at = min(now, _aware(submitted[referral_id]) + dt.timedelta(hours=rng.randrange(2, 24 * 21)))
+            review_in = rng.randrange(*REVIEW_SPREAD)
+            if number < len(CASES_FIRST):
+                status, review_in = CASES_FIRST[number]
+            elif now - opened_at > OPEN_FOR:
+                status = rng.choices(("open", "inactive", "closed"), weights=(25, 15, 60))[0]
+            else:
+                status = rng.choices(("open", "inactive", "closed"), weights=(70, 15, 15))[0]
+            closed_on = closed_at = outcome = review_due = None
+            if status == "closed":
+                closed_on = opened_at.date() + dt.timedelta(
+                    days=rng.randrange(0, max(1, (today - opened_at.date()).days))
+                )
+                closed_at = dt.datetime.combine(closed_on, dt.time(16, 30), dt.UTC)
+                outcome = tokens.pick(tokens.outcome)
+            else:
+                review_due = today + dt.timedelta(days=review_in)
+            worker = assignee(number)
+            assigned += worker is not None
+            statuses[status] += 1
+            rows.append(
+                {
+                    "id": first_case + number,
+                    "referral_id": referral_id,
+                    "status": status,
+                    "opened_at": opened_at,
+                    "opened_by_id": opened_by,
+                    "assigned_to_id": worker,
+                    "closed_at": closed_at,
+                    "version": 1,
+                    "category": rng.choice(categories) if rng.random() < 0.8 else None,
+                    "intervention_level": rng.choice(levels) if rng.random() < 0.7 else None,
+                    "consent_review_due": review_due,
+                    "closed_on": closed_on,
+                    "outcome": outcome,
+                }
+            )
+            if len(rows) >= CASE_BATCH:
+                connection.execute(insert(CASES), rows)
+                rows = []
+        if rows:
+            connection.execute(insert(CASES), rows)
+        last_case = first_case + count - 1
+        if count:
+            _move_sequences(connection, {"cases": last_case})
+    if count:
+        _vacuum_tables(app, "referrals", "cases")
+    return InsertedCases(
+        referrals, count, first_case, last_case, dict(statuses), assigned, time.perf_counter() - started
+    )
+
+
+def insert_timeline(
+    app: Flask,
+    case_id: int,
+    entries: int,
+    recorded_by: Sequence[int],
+    approved_by: int,
+    seed: int | None = None,
+) -> InsertedTimeline:
+    """Add ``entries`` timeline entries to one case: notes (some edited, their earlier text kept as
+    revisions), contacts (a few logged on the referral before the case opened), consents naming
+    third parties (some withdrawn), consent reviews, and disclosures (on consent, to a party named
+    in a current consent from this call; or on child protection, with a justification and
+    ``approved_by``, a manager's id). Entries are dated between the case's opening (or its
+    closing) and today, and recorded by the staff in ``recorded_by`` in turn at random."""
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    keyring: Keyring = app.extensions["portal_keyring"]
+    tokens = CaseTokens(keyring, rng)
+    added = InsertedTimeline(case_id)
+    now = dt.datetime.now(dt.UTC)
+
+    slots: list[str] = []
+    remaining = entries
+    while remaining > 0:
+        kind = (
+            SLOTS_FIRST[len(slots)]
+            if len(slots) < len(SLOTS_FIRST)
+            else rng.choices(list(SLOT_WEIGHTS), weights=list(SLOT_WEIGHTS.values()))[0]
+        )
+        if kind == "consent_withdrawn" and remaining < 2:
+            kind = "note"
+        slots.append(kind)
+        remaining -= 2 if kind == "consent_withdrawn" else 1
+    added.entries = entries
+
+    def staff() -> int:
+        return recorded_by[rng.randrange(len(recorded_by))]
+
+    with app.app_context(), db.engine.begin() as connection:
+        case = connection.execute(
+            select(CASES.c.referral_id, CASES.c.opened_at, CASES.c.closed_on).where(CASES.c.id == case_id)
+        ).one()
+        version = connection.scalar(
+            select(PrivacyNoticeVersion.version).order_by(PrivacyNoticeVersion.published_on.desc()).limit(1)
+        )
+        opened = _aware(case.opened_at)
+        until = dt.datetime.combine(case.closed_on, dt.time(17), dt.UTC) if case.closed_on else now
+        moments = sorted(opened + (until - opened) * rng.random() for _ in slots)
+        ids = {target: _next_id(connection, target) for target in (NOTES, REVISIONS, CONTACTS, CONSENTS, PARTIES)}
+        rows: dict[TableClause, list[dict[str, Any]]] = {
+            target: [] for target in (NOTES, REVISIONS, CONTACTS, CONSENTS, PARTIES, REVIEWS, DISCLOSURES)
+        }
+        parties: list[tuple[int, str]] = []  # (id, encrypted name) of parties in current consents
+
+        def new_id(target: TableClause) -> int:
+            ids[target] += 1
+            return ids[target] - 1
+
+        for kind, moment in zip(slots, moments, strict=True):
+            day = moment.date()
+            if kind in ("note", "note_revised"):
+                note_id = new_id(NOTES)
+                edits = rng.randrange(1, 4) if kind == "note_revised" else 0
+                edited = [min(now, moment + dt.timedelta(hours=6 * step)) for step in range(1, edits + 1)]
+                for step in range(edits):
+                    rows[REVISIONS].append(
+                        {
+                            "id": new_id(REVISIONS),
+                            "note_id": note_id,
+                            "version": step + 1,
+                            "text": tokens.pick(tokens.revision),
+                            "written_by_id": staff(),
+                            "written_at": edited[step - 1] if step else moment,
+                        }
+                    )
+                rows[NOTES].append(
+                    {
+                        "id": note_id,
+                        "case_id": case_id,
+                        "text": tokens.pick(tokens.note),
+                        "version": edits + 1,
+                        "written_by_id": staff(),
+                        "written_at": moment,
+                        "edited_at": edited[-1] if edited else None,
+                    }
+                )
+            elif kind in ("contact", "referral_contact"):
+                on_referral = kind == "referral_contact"
+                rows[CONTACTS].append(
+                    {
+                        "id": new_id(CONTACTS),
+                        "referral_id": case.referral_id if on_referral else None,
+                        "case_id": None if on_referral else case_id,
+                        "occurred_on": (opened - dt.timedelta(days=rng.randrange(1, 10))).date()
+                        if on_referral
+                        else day,
+                        "method": rng.choice(("call", "email", "letter", "meeting")),
+                        "direction": rng.choice(("incoming", "outgoing")),
+                        "summary": tokens.pick(tokens.summary),
+                        "recorded_by_id": staff(),
+                        "recorded_at": moment,
+                    }
+                )
+            elif kind in ("consent", "consent_withdrawn"):
+                consent_id = new_id(CONSENTS)
+                withdrawn = kind == "consent_withdrawn"
+                given_by = rng.choice(("parent_carer", "young_person"))
+                sought = given_by == "parent_carer" and rng.random() < 0.5
+                withdrawn_on = day + (until.date() - day) * rng.random() if withdrawn else None
+                rows[CONSENTS].append(
+                    {
+                        "id": consent_id,
+                        "case_id": case_id,
+                        "given_by": given_by,
+                        "given_on": day,
+                        "method": rng.choice(("written", "verbal", "email")),
+                        "keeps_contact_information": True,
+                        "privacy_notice_version": version,
+                        "child_view_sought": True if sought else None,
+                        "child_view": tokens.pick(tokens.child_view) if sought else None,
+                        "recorded_by_id": staff(),
+                        "recorded_at": moment,
+                        "withdrawn_on": withdrawn_on,
+                        "withdrawn_by": given_by if withdrawn else None,
+                        "withdrawn_method": rng.choice(("written", "verbal", "email")) if withdrawn else None,
+                        "withdrawal_recorded_by_id": staff() if withdrawn else None,
+                    }
+                )
+                for name in rng.sample(tokens.party, rng.randrange(1, 4)):
+                    party_id = new_id(PARTIES)
+                    rows[PARTIES].append({"id": party_id, "consent_id": consent_id, "name": name})
+                    if not withdrawn:
+                        parties.append((party_id, name))
+            elif kind == "review":
+                rows[REVIEWS].append(
+                    {
+                        "case_id": case_id,
+                        "reviewed_on": day,
+                        "outcome": rng.choices(("confirmed", "changed"), weights=(4, 1))[0],
+                        "next_due": add_months(day, CONSENT_REVIEW_MONTHS),
+                        "recorded_by_id": staff(),
+                        "recorded_at": moment,
+                    }
+                )
+            else:
+                on_consent = kind == "disclosure_consent" and parties
+                party_id, party_name = rng.choice(parties) if on_consent else (None, None)
+                rows[DISCLOSURES].append(
+                    {
+                        "case_id": case_id,
+                        "disclosed_on": day,
+                        "recipient": party_name if on_consent else tokens.pick(tokens.recipient),
+                        "what_was_shared": tokens.pick(tokens.shared),
+                        "basis": "consent" if on_consent else "child_protection",
+                        "consent_party_id": party_id,
+                        "justification": None if on_consent else tokens.pick(tokens.justification),
+                        "approved_by_id": None if on_consent else approved_by,
+                        "recorded_by_id": staff(),
+                        "recorded_at": moment,
+                    }
+                )
+        # Referred-to rows first: notes before revisions, consents before parties before disclosures.
+        for target in (NOTES, REVISIONS, CONTACTS, CONSENTS, PARTIES, REVIEWS, DISCLOSURES):
+            for start in range(0, len(rows[target]), BATCH):
+                connection.execute(insert(target), rows[target][start : start + BATCH])
+            added.rows[target.name] = len(rows[target])
+        _move_sequences(connection, {target.name: ids[target] - 1 for target in ids if rows[target]})
+    added.seconds = time.perf_counter() - started
+    return added

@@ -26,6 +26,10 @@ class Case(db.Model):
         _one_of("status", CASE_STATUSES),
         Index("ix_cases_status_opened_at", "status", "opened_at"),
         Index("ix_cases_status_review_due", "status", "consent_review_due"),
+        # The cases list is newest first, for everyone or for one worker: both orders indexed, so a
+        # page is read off the index instead of sorting every case (measured at 20,000).
+        Index("ix_cases_opened_at_id", "opened_at", "id"),
+        Index("ix_cases_assigned_opened", "assigned_to_id", "opened_at", "id"),
         CheckConstraint("(status = 'closed') = (closed_on IS NOT NULL)", name="closed_has_a_date"),
     )
 
@@ -34,7 +38,7 @@ class Case(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Optimistic locking: every save says which version it edited; a stale one is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)

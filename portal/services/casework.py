@@ -72,11 +72,12 @@ def _filtered(statement: Select, viewer: StaffUser, cases: CaseFilter, today: dt
         statement = statement.where(Case.assigned_to_id == cases.worker_id)
     if cases.mine:
         statement = statement.where(Case.assigned_to_id == viewer.id)
+    # "open or inactive" rather than "not closed": a range the status index can answer directly.
     if cases.review_overdue:
-        statement = statement.where(Case.status != "closed", Case.consent_review_due < today)
+        statement = statement.where(Case.status.in_(("open", "inactive")), Case.consent_review_due < today)
     elif cases.review_due:
         soon = today + dt.timedelta(days=REVIEW_SOON_DAYS)
-        statement = statement.where(Case.status != "closed", Case.consent_review_due <= soon)
+        statement = statement.where(Case.status.in_(("open", "inactive")), Case.consent_review_due <= soon)
     return statement
 
 
@@ -163,12 +164,14 @@ def _sort_moment(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def timeline(case: Case) -> list[TimelineEntry]:
+def timeline(case: Case, with_revisions: bool = False) -> list[TimelineEntry]:
     """Every note, contact, consent event, review and disclosure on the case (and the contacts
-    logged while it was a referral), newest first."""
-    notes = db.session.scalars(
-        select(CaseNote).where(CaseNote.case_id == case.id).options(selectinload(CaseNote.revisions))
-    ).all()
+    logged while it was a referral), newest first. Earlier versions of notes are loaded (and
+    decrypted) only ``with_revisions``: only managers see them."""
+    notes_query = select(CaseNote).where(CaseNote.case_id == case.id)
+    if with_revisions:
+        notes_query = notes_query.options(selectinload(CaseNote.revisions))
+    notes = db.session.scalars(notes_query).all()
     contacts = db.session.scalars(
         select(ContactEntry).where((ContactEntry.case_id == case.id) | (ContactEntry.referral_id == case.referral_id))
     ).all()
@@ -179,7 +182,8 @@ def timeline(case: Case) -> list[TimelineEntry]:
     disclosures = db.session.scalars(select(Disclosure).where(Disclosure.case_id == case.id)).all()
 
     staff_ids = {note.written_by_id for note in notes}
-    staff_ids |= {revision.written_by_id for note in notes for revision in note.revisions}
+    if with_revisions:
+        staff_ids |= {revision.written_by_id for note in notes for revision in note.revisions}
     staff_ids |= {entry.recorded_by_id for entry in (*contacts, *consents, *reviews, *disclosures)}
     staff_ids |= {consent.withdrawal_recorded_by_id for consent in consents if consent.withdrawal_recorded_by_id}
     staff_ids |= {disclosure.approved_by_id for disclosure in disclosures if disclosure.approved_by_id}
@@ -194,7 +198,12 @@ def timeline(case: Case) -> list[TimelineEntry]:
 
     entries = [
         TimelineEntry(
-            "note", day(note.written_at), note.written_at, note, names.get(note.written_by_id, ""), list(note.revisions)
+            "note",
+            day(note.written_at),
+            note.written_at,
+            note,
+            names.get(note.written_by_id, ""),
+            list(note.revisions) if with_revisions else [],
         )
         for note in notes
     ]
@@ -330,6 +339,17 @@ def _describe_details(details: CaseDetails) -> str:
         f"Category: {details.category or 'none'}\nLevel: {details.intervention_level or 'none'}\n"
         f"Status: {details.status}"
     )
+
+
+def staff_choices() -> tuple[list[StaffUser], list[StaffUser]]:
+    """Active staff a case can be assigned to, and the managers who can approve a disclosure,
+    from one query."""
+    active = sorted(
+        db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all(),
+        key=lambda user: user.name.casefold(),
+    )
+    assignable = [user for user in active if user.role_set & {"caseworker", "volunteer"}]
+    return assignable, [user for user in active if "manager" in user.role_set]
 
 
 def assign(case: Case, assignee_id: int, actor: Actor) -> None:

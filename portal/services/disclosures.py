@@ -57,11 +57,6 @@ def named_parties(case: Case) -> list[ConsentParty]:
     )
 
 
-def approving_managers() -> list[StaffUser]:
-    users = db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all()
-    return sorted((user for user in users if "manager" in user.role_set), key=lambda user: user.name.casefold())
-
-
 def record_disclosure(case: Case, request: DisclosureRequest, actor: Actor, today: dt.date) -> Disclosure:
     problems = {}
     if request.disclosed_on is None:

@@ -120,23 +120,25 @@ def _render_case(
     config = current_app.config
     errors, form = errors or {}, form or {}
     can_decide = bool(current_user.role_set & set(DECIDERS))
+    is_manager = "manager" in current_user.role_set
+    assignable, managers = casework.staff_choices() if can_decide else ([], [])
     return (
         render_template(
             "staff/case.html",
             case=case,
-            entries=casework.timeline(case),
+            entries=casework.timeline(case, with_revisions=is_manager),
             errors=errors,
             error_anchors=ERROR_ANCHORS,
             form=form,
             today=london_today(),
             can_decide=can_decide,
-            is_manager="manager" in current_user.role_set,
+            is_manager=is_manager,
             destruction=casework.destruction_date(case, config["RETENTION_YEARS"]),
             categories=config["CASE_CATEGORIES"],
             levels=config["INTERVENTION_LEVELS"],
             parties=disclosures.named_parties(case) if can_decide else [],
-            managers=disclosures.approving_managers() if can_decide else [],
-            assignable=assignable_staff() if can_decide else [],
+            managers=managers,
+            assignable=assignable,
             contact_refusal=contact.contact_refusal(case.referral),
             status_labels=STATUS_LABELS,
             giver_labels=GIVER_LABELS,
@@ -172,18 +174,26 @@ def add_note(case_id: int) -> ResponseReturnValue:
     return _back(found)
 
 
-@bp.post("/cases/<int:case_id>/notes/<int:note_id>")
+@bp.route("/cases/<int:case_id>/notes/<int:note_id>", methods=["GET", "POST"])
 @allow(*WORKERS)
 def edit_note(case_id: int, note_id: int) -> ResponseReturnValue:
+    """A note on a page of its own: a case page with a form per note would grow with every note."""
     found = _case_or_404(case_id)
     note = casework.note_on(found, note_id)
-    if note is None:
+    if note is None or found.status == "closed":
         abort(404)
+    if request.method == "GET":
+        return render_template(
+            "staff/note.html", case=found, note=note, text=note.text, version=note.version, error=None
+        )
     text = request.form.get("note", "")
     try:
         casework.edit_note(note, text, request.form.get("version", type=int) or 0, current_actor())
     except CaseworkError as error:
-        return _render_case(found, {f"note-{note_id}": error.problems["note"]}, dict(request.form), 400)
+        version = request.form.get("version", type=int) or note.version
+        return render_template(
+            "staff/note.html", case=found, note=note, text=text, version=version, error=error.problems["note"]
+        ), 400
     except EditConflict as conflict:
         return render_template("staff/conflict.html", case=found, conflict=conflict, note=note, what="note"), 409
     return _back(found, f"note-{note_id}")
