@@ -157,6 +157,7 @@ class TimelineEntry:
     item: object
     by: str = ""
     revisions: list[CaseNoteRevision] = field(default_factory=list)
+    revision_authors: dict[int, str] = field(default_factory=dict)
     approved_by: str = ""
 
 
@@ -204,6 +205,9 @@ def timeline(case: Case, with_revisions: bool = False) -> list[TimelineEntry]:
             note,
             names.get(note.written_by_id, ""),
             list(note.revisions) if with_revisions else [],
+            {revision.written_by_id: names.get(revision.written_by_id, "") for revision in note.revisions}
+            if with_revisions
+            else {},
         )
         for note in notes
     ]

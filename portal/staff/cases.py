@@ -115,10 +115,22 @@ def _case_or_404(case_id: int, viewing: bool = False) -> Case:
 
 
 def _render_case(
-    case: Case, errors: dict[str, str] | None = None, form: dict[str, str] | None = None, status: int = 200
+    case: Case,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+    withdrawing: int | None = None,
 ) -> ResponseReturnValue:
     config = current_app.config
     errors, form = errors or {}, form or {}
+    anchors = ERROR_ANCHORS
+    if withdrawing is not None:
+        # Each consent has its own withdrawal form, so its boxes carry the consent's id.
+        anchors = ERROR_ANCHORS | {
+            "withdrawn_by": f"withdrawn_by-{withdrawing}",
+            "withdrawn_on": f"withdrawn_on-{withdrawing}-day",
+            "withdrawn_method": f"withdrawn_method-{withdrawing}",
+        }
     can_decide = bool(current_user.role_set & set(DECIDERS))
     is_manager = "manager" in current_user.role_set
     assignable, managers = casework.staff_choices() if can_decide else ([], [])
@@ -128,7 +140,8 @@ def _render_case(
             case=case,
             entries=casework.timeline(case, with_revisions=is_manager),
             errors=errors,
-            error_anchors=ERROR_ANCHORS,
+            error_anchors=anchors,
+            withdrawing=withdrawing,
             form=form,
             today=london_today(),
             can_decide=can_decide,
@@ -302,9 +315,8 @@ def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
             london_today(),
         )
     except ConsentNotRecorded as refusal:
-        return _render_case(
-            found, _with_date_error(refusal.problems, "withdrawn_on", date_error), dict(request.form), 400
-        )
+        problems = _with_date_error(refusal.problems, "withdrawn_on", date_error)
+        return _render_case(found, problems, dict(request.form), 400, withdrawing=record.id)
     return _back(found, "consent")
 
 
