@@ -260,14 +260,6 @@ def _store(submission_key: str, build: Callable[[], Referral], attempts: int = 5
     raise RuntimeError("could not store the referral after several attempts")
 
 
-def find_by_reference(text: str) -> Referral | None:
-    """Look a referral up by a reference as typed; raises ``references.InvalidReference`` when
-    the text is not a well-formed reference."""
-    reference = references.parse(text, default_prefix="SPS")
-    hashes = keyring().lookup_hashes(str(reference))
-    return db.session.scalars(db.select(Referral).where(Referral.reference_hash.in_(hashes))).first()
-
-
 def _acknowledge(mailer: Mailer, address: str | None, referral: Referral) -> None:
     """Tell the person who referred that it arrived: the reference only, no personal details,
     since e-mail may be read by others in the household or the referrer's office."""
