@@ -24,8 +24,8 @@ from portal.services.consent import (
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
 from portal.services.disclosures import BASIS_LABELS, DisclosureRefused, DisclosureRequest
 from portal.services.triage import assignable_staff
-from portal.services.validation import DateParts, InvalidInput, real_date
 from portal.staff.access import allow, current_actor, staff_blueprint
+from portal.staff.forms import date_from_form
 
 bp = staff_blueprint("staff_cases", __name__)
 
@@ -42,16 +42,6 @@ ERROR_ANCHORS = {
     "occurred_on": "occurred_on-day",
     "covers": "keeps_contact_information",
 }
-
-
-def _date(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
-    parts = DateParts(*(request.form.get(f"{prefix}-{part}", "") for part in ("day", "month", "year")))
-    if not any((parts.day, parts.month, parts.year)):
-        return None, None
-    try:
-        return real_date(parts, what), None
-    except InvalidInput as error:
-        return None, str(error)
 
 
 def _with_date_error(problems: dict[str, str], prefix: str, error: str | None) -> dict[str, str]:
@@ -253,7 +243,7 @@ def assign(case_id: int) -> ResponseReturnValue:
 @allow(*WORKERS)
 def log_contact(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
-    occurred_on, date_error = _date("occurred_on", "the date of the contact")
+    occurred_on, date_error = date_from_form("occurred_on", "the date of the contact")
     details_given = ContactDetails(
         occurred_on, request.form.get("method", ""), request.form.get("direction", ""), request.form.get("summary", "")
     )
@@ -270,7 +260,7 @@ def log_contact(case_id: int) -> ResponseReturnValue:
 @allow(*DECIDERS)
 def record_consent(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
-    given_on, date_error = _date("given_on", "the date consent was given")
+    given_on, date_error = date_from_form("given_on", "the date consent was given")
     sought = request.form.get("child_view_sought")
     parties = [" ".join(line.split()) for line in request.form.get("parties", "").splitlines() if line.strip()]
     consent = CaseConsent(
@@ -304,7 +294,7 @@ def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
     record = casework.consent_on(found, consent_id)
     if record is None:
         abort(404)
-    withdrawn_on, date_error = _date("withdrawn_on", "the date consent was withdrawn")
+    withdrawn_on, date_error = date_from_form("withdrawn_on", "the date consent was withdrawn")
     try:
         withdraw_consent(
             record,
@@ -324,7 +314,7 @@ def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
 @allow(*DECIDERS)
 def review(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
-    reviewed_on, date_error = _date("reviewed_on", "the date of the review")
+    reviewed_on, date_error = date_from_form("reviewed_on", "the date of the review")
     try:
         record_review(
             found,
@@ -346,7 +336,7 @@ def review(case_id: int) -> ResponseReturnValue:
 @allow(*DECIDERS)
 def disclose(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
-    disclosed_on, date_error = _date("disclosed_on", "the date the information was shared")
+    disclosed_on, date_error = date_from_form("disclosed_on", "the date the information was shared")
     wanted = DisclosureRequest(
         disclosed_on=disclosed_on,
         what_was_shared=request.form.get("what_was_shared", ""),
@@ -384,7 +374,7 @@ def disclosure_list(case_id: int) -> ResponseReturnValue:
 @allow(*DECIDERS)
 def close(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
-    closed_on, date_error = _date("closed_on", "the date the case closed")
+    closed_on, date_error = date_from_form("closed_on", "the date the case closed")
     try:
         casework.close(found, request.form.get("case_outcome", ""), closed_on, current_actor(), london_today())
     except CaseworkError as error:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from flask import request
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
+
+from portal.services.validation import DateParts, InvalidInput, real_date
 
 
 class SignInForm(FlaskForm):
@@ -58,3 +63,16 @@ class CurrentPasswordForm(FlaskForm):
     current = PasswordField(
         "Current password", widget=GovPasswordInput(), validators=[InputRequired("Enter your current password")]
     )
+
+
+def date_from_form(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
+    """The date typed in a GOV.UK date input named ``prefix`` (boxes ``prefix-day`` and so on):
+    the date, or None and why it is not one. Nothing typed is (None, None): the service that
+    needs the date says it is missing, beside whatever else is."""
+    parts = DateParts(*(request.form.get(f"{prefix}-{part}", "") for part in ("day", "month", "year")))
+    if not any((parts.day, parts.month, parts.year)):
+        return None, None
+    try:
+        return real_date(parts, what), None
+    except InvalidInput as error:
+        return None, str(error)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -20,8 +18,8 @@ from portal.services.consent import (
 )
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
 from portal.services.triage import QueueFilter, TriageError
-from portal.services.validation import DateParts, InvalidInput, real_date
 from portal.staff.access import ANY_STAFF, allow, current_actor, staff_blueprint
+from portal.staff.forms import date_from_form
 
 bp = staff_blueprint("staff_triage", __name__)
 
@@ -200,25 +198,11 @@ def decline(referral_id: int) -> ResponseReturnValue:
     return _back(referral)
 
 
-def _date_field(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
-    parts = DateParts(
-        request.form.get(f"{prefix}-day", ""),
-        request.form.get(f"{prefix}-month", ""),
-        request.form.get(f"{prefix}-year", ""),
-    )
-    try:
-        return real_date(parts, what), None
-    except InvalidInput as error:
-        return None, str(error)
-
-
 @bp.post("/referrals/<int:referral_id>/attestation")
 @allow(*DECIDERS)
 def record_attestation(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
-    given_on, date_error = _date_field("consent_given_on", "the date consent was given")
-    if date_error and not any(request.form.get(f"consent_given_on-{part}") for part in ("day", "month", "year")):
-        date_error = None  # nothing typed: the attestation's own "Enter the date" says so
+    given_on, date_error = date_from_form("consent_given_on", "the date consent was given")
     attestation = Attestation(
         given_by=request.form.get("consent_given_by"),
         given_on=given_on,
@@ -238,7 +222,7 @@ def record_attestation(referral_id: int) -> ResponseReturnValue:
 @allow(*TRIAGE)
 def log_contact(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
-    occurred_on, date_error = _date_field("occurred_on", "the date of the contact")
+    occurred_on, date_error = date_from_form("occurred_on", "the date of the contact")
     details = ContactDetails(
         occurred_on=occurred_on,
         method=request.form.get("method", ""),

@@ -267,3 +267,32 @@ def press_and_arrive(page, key: str, slug: str) -> None:
     with page.expect_navigation(wait_until="load"):
         page.keyboard.press(key)
     page.shots.take(slug)
+
+
+class Findings:
+    """axe's reports for several pages, kept until the end of the test so one page's findings do
+    not hide the rest. ``open_details`` opens every folded section first, so the forms inside
+    are checked too."""
+
+    def __init__(self, page, open_details: bool = False) -> None:
+        self.page = page
+        self.open_details = open_details
+        self.reports: list[str] = []
+        self.checked: list[str] = []
+
+    def check(self, label: str) -> None:
+        if self.open_details:
+            self.page.evaluate("() => document.querySelectorAll('main details').forEach(d => { d.open = true })")
+        self.checked.append(label)
+        try:
+            assert_accessible(self.page, label)
+        except AssertionError as report:
+            self.reports.append(str(report))
+
+    def visit_and_check(self, path: str, label: str, status: int = 200) -> None:
+        response = visit(self.page, path, label)
+        assert response.status == status, f"{path}: {response.status}"
+        self.check(label)
+
+    def assert_none(self) -> None:
+        assert not self.reports, "\n\n".join(self.reports)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 
-from tests.browser.helpers import assert_accessible, assert_heading, error_links, submit, visit
+from tests.browser.helpers import Findings, assert_heading, error_links, submit, visit
 from tests.browser.staff_helpers import (
     assign_in_database,
     enter_password,
@@ -25,30 +25,6 @@ ROLES = ("volunteer", "caseworker", "manager", "dpo", "admin")
 TRIAGE = {"volunteer", "caseworker", "manager"}
 AUDIT = {"manager", "dpo"}
 ADMINS = {"admin", "manager"}
-
-
-class Findings:
-    """axe's reports for several pages, kept until the end of the test."""
-
-    def __init__(self, page) -> None:
-        self.page = page
-        self.reports: list[str] = []
-        self.checked: list[str] = []
-
-    def check(self, label: str) -> None:
-        self.checked.append(label)
-        try:
-            assert_accessible(self.page, label)
-        except AssertionError as report:
-            self.reports.append(str(report))
-
-    def visit_and_check(self, path: str, label: str, status: int = 200) -> None:
-        response = visit(self.page, path, label)
-        assert response.status == status, f"{path}: {response.status}"
-        self.check(label)
-
-    def assert_none(self) -> None:
-        assert not self.reports, "\n\n".join(self.reports)
 
 
 @pytest.mark.parametrize("role", ROLES)

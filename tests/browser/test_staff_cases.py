@@ -22,9 +22,9 @@ from portal.services.disclosures import DisclosureRequest, named_parties, record
 from portal.services.validation import add_years
 from tests.browser.conftest import SCREENSHOTS, TIMEOUT_MS
 from tests.browser.helpers import (
+    Findings,
     PageWatch,
     Screenshots,
-    assert_accessible,
     assert_heading,
     error_links,
     visit,
@@ -571,32 +571,6 @@ def test_an_empty_consent_withdrawal_comes_back_with_its_fields_and_errors_in_vi
 # 4. axe-core on every casework page --------------------------------------------------------------
 
 
-class Findings:
-    """axe's reports for several pages, kept until the end so one page does not hide the rest."""
-
-    def __init__(self, page) -> None:
-        self.page = page
-        self.reports: list[str] = []
-        self.checked: list[str] = []
-
-    def check(self, label: str) -> None:
-        # Everything folded away is opened first, so the forms inside are checked too.
-        self.page.evaluate("() => document.querySelectorAll('main details').forEach(d => { d.open = true })")
-        self.checked.append(label)
-        try:
-            assert_accessible(self.page, label)
-        except AssertionError as report:
-            self.reports.append(str(report))
-
-    def visit_and_check(self, path: str, label: str, status: int = 200) -> None:
-        response = visit(self.page, path, label)
-        assert response.status == status, f"{path}: {response.status}"
-        self.check(label)
-
-    def assert_none(self) -> None:
-        assert not self.reports, "\n\n".join(self.reports)
-
-
 def empty_form_sent_back(page, case_id: int, summary: str | None, action: str, button: str, label: str) -> None:
     """Open the case, send one of its forms empty, and check it comes back with an error summary."""
     visit(page, f"/staff/cases/{case_id}", f"{label}: before")
@@ -624,7 +598,7 @@ def test_casework_pages_have_no_axe_violations(page, app, role):
     close_in_database(app, cases["closed"], caseworker)
     decides = role != "volunteer"
     sign_in(page, app, user)
-    found = Findings(page)
+    found = Findings(page, open_details=True)
 
     # The list, filtered to overdue reviews through the form.
     visit(page, "/staff/cases", f"{role} cases")
@@ -694,7 +668,7 @@ def test_dpo_sees_a_cases_disclosures_but_not_the_case(page, app):
     case_id = open_case_in_database(app, made, caseworker)
     consent_and_disclosure_in_database(app, case_id, caseworker)
     sign_in(page, app, make_staff(app, "dpo", name="Dee Protection"))
-    found = Findings(page)
+    found = Findings(page, open_details=True)
 
     navigation = page.locator(".govuk-service-navigation")
     assert navigation.get_by_role("link", name="Cases", exact=True).count() == 0
