@@ -142,6 +142,9 @@ class PortalSessionInterface(SessionInterface):
             if session.token:
                 self._delete(session.token)
             session.token = secrets.token_urlsafe(32)
+            # New sessions are few (one per sign-in, or per visitor to the sign-in page), so each
+            # clears away the expired ones: abandoned rows never pile up.
+            purge_expired(app.config["SESSION_IDLE_MINUTES"], app.config["SESSION_ABSOLUTE_HOURS"])
             with db.engine.begin() as connection:
                 connection.execute(
                     insert(StaffSession).values(

@@ -243,7 +243,13 @@ def timeline(case: Case, with_revisions: bool = False) -> list[TimelineEntry]:
     return entries
 
 
+def _refuse_if_closed(case: Case, field: str, doing: str) -> None:
+    if case.status == "closed":
+        raise CaseworkError({field: f"Reopen the case before {doing}"})
+
+
 def add_note(case: Case, text: str, actor: Actor) -> CaseNote:
+    _refuse_if_closed(case, "note", "adding a note")
     try:
         text = required_text(text, "the note", LONG_TEXT_MAX, multiline=True)
     except InvalidInput as error:
@@ -259,6 +265,7 @@ def add_note(case: Case, text: str, actor: Actor) -> CaseNote:
 def edit_note(note: CaseNote, text: str, seen_version: int, actor: Actor) -> CaseNote:
     """Replace a note's text, keeping the earlier text as a revision. Refused with the saved and
     the typed text when someone else saved since ``seen_version``."""
+    _refuse_if_closed(db.session.get(Case, note.case_id), "note", "editing its notes")
     try:
         text = required_text(text, "the note", LONG_TEXT_MAX, multiline=True)
     except InvalidInput as error:

@@ -202,6 +202,8 @@ def record_case_consent(
 ) -> ConsentRecord:
     """A consent record for the case; it also sets the next consent review."""
     problems = case_consent_problems(consent, child_born, today)
+    if case.status == "closed":
+        problems["given_by"] = "Reopen the case before recording consent"
     if problems:
         raise ConsentNotRecorded(problems)
     record = ConsentRecord(

@@ -52,6 +52,8 @@ def log_contact(
     referral: Referral, details: ContactDetails, actor: Actor, today: dt.date, case: Case | None = None
 ) -> ContactEntry:
     refusal = contact_refusal(referral)
+    if case is not None and case.status == "closed":
+        raise ContactNotPermitted("This case is closed. Reopen it before logging contact.")
     if refusal:
         audit.record(actor, "contact refused: no consent on record", "referral", referral.id)
         db.session.commit()

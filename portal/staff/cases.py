@@ -183,9 +183,11 @@ def edit_note(case_id: int, note_id: int) -> ResponseReturnValue:
     """A note on a page of its own: a case page with a form per note would grow with every note."""
     found = _case_or_404(case_id)
     note = casework.note_on(found, note_id)
-    if note is None or found.status == "closed":
+    if note is None:
         abort(404)
     if request.method == "GET":
+        if found.status == "closed":
+            abort(404)  # no form to offer: the service refuses changes to a closed case
         return render_template(
             "staff/note.html", case=found, note=note, text=note.text, version=note.version, error=None
         )

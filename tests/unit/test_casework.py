@@ -235,3 +235,28 @@ def test_a_volunteer_reaches_only_their_assigned_cases(world):
     casework.assign(case, volunteer.id, actor)
     assert casework.get_case(volunteer, case.id).id == case.id
     assert casework.find_by_reference(volunteer, case.referral.reference).id == case.id
+
+
+def test_a_closed_case_takes_no_notes_contacts_or_consent_until_reopened(world):
+    from portal.services import contact
+    from portal.services.contact import ContactDetails, ContactNotPermitted
+
+    _, case, actor = world
+    note = casework.add_note(case, "Before closing.", actor)
+    casework.close(case, "Advice given.", TODAY, actor, TODAY)
+    with pytest.raises(CaseworkError, match="Reopen the case"):
+        casework.add_note(case, "After closing.", actor)
+    with pytest.raises(CaseworkError, match="Reopen the case"):
+        casework.edit_note(note, "Changed after closing.", note.version, actor)
+    with pytest.raises(ContactNotPermitted, match="closed"):
+        contact.log_contact(case.referral, ContactDetails(TODAY, "call", "outgoing", "x"), actor, TODAY, case=case)
+    with pytest.raises(ConsentNotRecorded, match="Reopen the case"):
+        record_case_consent(case, consent(), dt.date(2012, 3, 1), actor, TODAY, 6)
+
+
+def test_consent_can_be_withdrawn_after_the_case_closed(world):
+    _, case, actor = world
+    record = give_consent(case, actor)
+    casework.close(case, "Advice given.", TODAY, actor, TODAY)
+    withdraw_consent(record, "parent_carer", TODAY, "email", actor, TODAY)
+    assert not record.current

@@ -704,3 +704,15 @@ def test_every_staff_page_is_not_stored_and_carries_the_policy(app, client):
     for path, response in responses.items():
         assert response.headers.get("Cache-Control") == "no-store", path
         assert response.headers.get("Content-Security-Policy") == CONTENT_SECURITY_POLICY, path
+
+
+def test_expired_sessions_are_cleared_when_a_new_one_starts(app):
+    user = make_staff(app, "caseworker")
+    first = browser(app)
+    sign_in(first, app, user)
+    with app.app_context():
+        db.session.execute(text("UPDATE staff_sessions SET last_seen_at = :old"), {"old": dt.datetime(2020, 1, 1)})
+        db.session.commit()
+    browser(app).get("/staff/login")  # a visitor's new session clears the expired ones away
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM staff_sessions")) == 1
