@@ -82,6 +82,15 @@ def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
     return int(raw)
 
 
+def _yes_no(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in ("yes", "no"):
+        raise ConfigError(f"{name} must be yes or no, not {raw!r}.")
+    return raw == "yes"
+
+
 def _encryption_keys(raw: str) -> list[str]:
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     for position, key in enumerate(keys, start=1):
@@ -155,6 +164,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "RETENTION_YEARS": _whole_number(environ, "RETENTION_YEARS", 3),
         "CASE_CATEGORIES": _list(environ, "CASE_CATEGORIES", DEFAULT_CASE_CATEGORIES),
         "INTERVENTION_LEVELS": _list(environ, "INTERVENTION_LEVELS", DEFAULT_INTERVENTION_LEVELS),
+        # Staff acting in their role are normally named in a subject access response; a service
+        # that judges otherwise (for example after threats to staff) withholds them.
+        "SAR_WITHHOLD_STAFF_NAMES": _yes_no(environ, "SAR_WITHHOLD_STAFF_NAMES", False),
         "VOLUNTEER_AGREEMENT_VERSION": environ.get("VOLUNTEER_AGREEMENT_VERSION", "").strip() or "2026-1",
         # A parent may take well over an hour over a referral: the CSRF token lives as long as the
         # browser session instead of Flask-WTF's default hour, so a slow writer loses nothing.

@@ -22,7 +22,7 @@ from sqlalchemy import inspect, text
 os.environ["PORTAL_ENV"] = "test"
 
 from portal import create_app
-from portal.extensions import db
+from portal.extensions import db, limiter
 
 OUTPUT = Path(__file__).parent / "output"
 KEPT_TABLES = {"alembic_version", "privacy_notice_versions", "audit_chain_head"}
@@ -44,6 +44,15 @@ def build_app(database_url: str, **overrides: object) -> Flask:
     }
     config.update(overrides)
     return create_app(config)
+
+
+@pytest.fixture(autouse=True)
+def limiter_left_as_found() -> Iterator[None]:
+    """The limiter is one object shared by every app built in the run: a test that builds a
+    rate-limited app must not leave the session's app counting (and refusing) later tests' posts."""
+    was_enabled = limiter.enabled
+    yield
+    limiter.enabled = was_enabled
 
 
 def reset_schema(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""Valid answers for both referral forms, and helpers that walk a journey through a test client."""
+"""Valid answers for the referral and request forms, and helpers that walk a journey through a test client."""
 
 from __future__ import annotations
 
@@ -64,6 +64,66 @@ def professional_answers(**overrides: object) -> dict[str, object]:
     return answers
 
 
+def records_answers(**overrides: object) -> dict[str, object]:
+    """A parent asking for their child's records, to be sent by post."""
+    answers: dict[str, object] = {
+        "acting_as": "parent_carer",
+        "authority": "",
+        "full_name": "Zoë Ó Briain-Nakamura",
+        "subject_name": "Siân 李 Ó Briain",
+        "subject_other_names": "Siân Nakamura",
+        "subject_date_of_birth": ["14", "3", "2010"],
+        "reference_given": "",
+        "wanted": "Everything you hold about my daughter,\nincluding notes from the meeting in March 2026.",
+        "email": "zoe.family@example.com",
+        "phone": "07700 900982",
+        "address_line_1": "1 Example Street",
+        "address_line_2": "",
+        "address_town": "Bath",
+        "postcode": "ba1 1aa",
+        "preferred_contact": "letter",
+        "identity_check": "documents",
+        "website": "",
+    }
+    answers.update(overrides)
+    return answers
+
+
+def foi_answers(**overrides: object) -> dict[str, object]:
+    answers: dict[str, object] = {
+        "wanted": "How many families did the service support in 2025, by type of need?",
+        "full_name": "Morgan Reyes",
+        "email": "morgan.reyes@example.net",
+        "address_line_1": "",
+        "address_line_2": "",
+        "address_town": "",
+        "postcode": "",
+        "preferred_contact": "email",
+        "website": "",
+    }
+    answers.update(overrides)
+    return answers
+
+
+def complaint_answers(**overrides: object) -> dict[str, object]:
+    answers: dict[str, object] = {
+        "full_name": "Anna Kowalska",
+        "email": "anna.k@example.com",
+        "phone": "07700 900123",
+        "address_line_1": "",
+        "address_line_2": "",
+        "address_town": "",
+        "postcode": "",
+        "preferred_contact": "phone",
+        "reference_given": "",
+        "complaint": "A letter about my son's exclusion was sent to my old address.",
+        "remedy_wanted": "Update my address and tell me who else saw the letter.",
+        "website": "",
+    }
+    answers.update(overrides)
+    return answers
+
+
 def hidden_value(html: str, name: str) -> str:
     match = re.search(rf'name="{name}"[^>]*value="([^"]*)"', html)
     assert match, f"no hidden {name} on the page"
@@ -89,6 +149,21 @@ def send(client, route: str, check_page, agree: bool = True, **extra: str):
     if agree:
         data["privacy_agreed"] = "yes"
     return client.post(f"/refer/{route}/check", data=data)
+
+
+def request_start(client, kind: str, answers: dict[str, object]):
+    """Fill in a request form (records, foi or complaint); the check-answers page when the answers are valid."""
+    token = client.csrf_token(f"/requests/{kind}")
+    return client.post(f"/requests/{kind}", data={**answers, "csrf_token": token})
+
+
+def request_send(client, kind: str, check_page, declare: bool = True, **extra: str):
+    """Press the send button on a request's check-answers page, ticking the declaration if ``declare``."""
+    html = check_page.get_data(as_text=True)
+    data = {"csrf_token": hidden_value(html, "csrf_token"), "sealed": hidden_value(html, "sealed"), "send": "yes"}
+    if declare:
+        data["declared"] = "yes"
+    return client.post(f"/requests/{kind}/check", data={**data, **extra})
 
 
 def error_summary(html: str) -> list[tuple[str, str]]:

@@ -9,6 +9,7 @@ from portal.models.referrals import (
     PrivacyNoticeVersion,
     Referral,
 )
+from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
 from portal.models.staff import RecoveryCode, StaffSession, StaffUser
 
 __all__ = [
@@ -17,16 +18,20 @@ __all__ = [
     "Case",
     "CaseNote",
     "CaseNoteRevision",
+    "ChosenRecord",
     "ConsentAttestation",
     "ConsentParty",
     "ConsentRecord",
     "ConsentReview",
     "ContactEntry",
     "Disclosure",
+    "InformationRequest",
     "Person",
     "PrivacyNoticeVersion",
     "RecoveryCode",
     "Referral",
+    "RequestClockEvent",
     "StaffSession",
     "StaffUser",
+    "WithheldName",
 ]

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.crypto import EncryptedDate, EncryptedText, LookupHash
+from portal.crypto import EncryptedDate, EncryptedText, LookupHash, identity_key, keyring
 from portal.extensions import db
 
 if TYPE_CHECKING:
@@ -111,6 +111,9 @@ class Person(db.Model):
     role: Mapped[str] = mapped_column(String(16))
     full_name: Mapped[str] = mapped_column(EncryptedText)
     date_of_birth: Mapped[dt.date | None] = mapped_column(EncryptedDate)
+    # Keyed hash of name and date of birth, so a subject access request can find a person's
+    # records without decrypting everyone's (``portal.crypto.identity_key``).
+    identity_hash: Mapped[str | None] = mapped_column(LookupHash, index=True)
     email: Mapped[str | None] = mapped_column(EncryptedText)
     email_hash: Mapped[str | None] = mapped_column(LookupHash, index=True)
     phone: Mapped[str | None] = mapped_column(EncryptedText)
@@ -120,6 +123,16 @@ class Person(db.Model):
     job_title: Mapped[str | None] = mapped_column(EncryptedText)
 
     referral: Mapped[Referral] = relationship(back_populates="people")
+
+
+@event.listens_for(Person, "before_insert")
+@event.listens_for(Person, "before_update")
+def _keep_identity_hash(mapper: object, connection: object, person: Person) -> None:
+    """Whoever writes a person, the name-and-birthday look-up stays true to what is stored."""
+    if person.full_name and person.date_of_birth:
+        person.identity_hash = keyring().lookup_hash(identity_key(person.full_name, person.date_of_birth))
+    else:
+        person.identity_hash = None
 
 
 class ConsentAttestation(db.Model):

@@ -1,9 +1,10 @@
-"""The public referral forms: GOV.UK widgets, server-side checks from ``portal.services``.
+"""The public forms (referrals and information requests): GOV.UK widgets, server-side checks from
+``portal.services``.
 
 Each field cleans what was typed (control characters out, any script in) and checks it with the
 shared rules in ``portal.services.validation``; the cross-field rules (how the family can be
-reached, a complete consent attestation) come from the referral and consent services, so the
-forms and the storing code cannot disagree.
+reached, a complete consent attestation, whose records are asked for) come from the referral,
+consent and requests services, so the forms and the storing code cannot disagree.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 from portal.models.referrals import CONTACT_METHODS
-from portal.services import validation
+from portal.services import references, validation
 from portal.services.clock import london_today, long_date
 from portal.services.consent import (
     ATTESTATION_STATEMENT,
@@ -44,6 +45,14 @@ from portal.services.referrals import (
     SelfReferral,
     contact_problems,
     family_contact_problems,
+)
+from portal.services.requests import (
+    ComplaintAnswers,
+    FoiAnswers,
+    Requester,
+    SubjectAccessAnswers,
+    reply_problems,
+    subject_access_problems,
 )
 from portal.services.validation import DateParts, InvalidInput
 
@@ -127,6 +136,14 @@ class DateField(Field):
             raise StopValidation(str(error)) from None
 
 
+def email_field(about: str) -> TextField:
+    return TextField(
+        "Email address",
+        description=f"We will only use this to contact you about {about}",
+        validators=[checked(validation.email_address, optional=True)],
+    )
+
+
 CONTACT_FIELDS = ("email", "phone", "address_line_1", "address_line_2", "address_town", "postcode", "preferred_contact")
 CHILD_FIELDS = ("child_name", "child_date_of_birth", "school_or_setting")
 
@@ -139,11 +156,7 @@ class PublicForm(FlaskForm):
     # Bots fill every field; people never see this one (see the template and application.scss).
     website = StringField("Leave this field empty")
 
-    email = TextField(
-        "Email address",
-        description="We will only use this to contact you about this referral",
-        validators=[checked(validation.email_address, optional=True)],
-    )
+    email = email_field("this referral")
     phone = TextField(
         "Telephone number",
         description="For example, 01632 960 001 or 07700 900 982",
@@ -175,7 +188,8 @@ class PublicForm(FlaskForm):
         address = "\n".join(line for line in lines if line) or None
         return Contact(
             email=self.email.data,
-            phone=self.phone.data,
+            # The Freedom of Information form asks for no telephone number (it replies in writing).
+            phone=self.phone.data if self.phone is not None else None,
             address=address if self.address_line_1.data and self.address_town.data else None,
             postcode=self.postcode.data,
             preferred=self.preferred_contact.data or "",
@@ -188,9 +202,12 @@ class PublicForm(FlaskForm):
             if not field.errors:
                 field.errors = [message]
 
+    def contact_problems(self) -> dict[str, str]:
+        return contact_problems(self.contact())
+
     def check_contact(self) -> None:
         if self.preferred_contact.data:
-            problems = contact_problems(self.contact())
+            problems = self.contact_problems()
             # The service sees one address; an address with its first line but no town is
             # reported against the town box, where the gap is.
             if "address_line_1" in problems and self.address_line_1.data and not self.address_town.data:
@@ -369,6 +386,211 @@ class ProfessionalReferralForm(PublicForm):
         )
 
 
+# Information requests: subject access, Freedom of Information and data protection complaints.
+
+REFERENCE_MAX = 20
+EARLIEST_BIRTH = dt.date(1900, 1, 1)
+ACTING_AS_LABELS = {
+    "self": "I am asking for my own records",
+    "parent_carer": "I am a parent or carer asking for my child’s records",
+    "authorised": "I am acting with the person’s authority, for example as their solicitor or attorney",
+}
+IDENTITY_CHECK_LABELS = {
+    "documents": "I will send copies of documents: photo ID and proof of my address",
+    "in_person": "I will show the documents in person",
+    "known_to_service": "I am known to the service’s staff",
+}
+WRITTEN_REPLY_LABELS = {"email": "By email", "letter": "By post"}
+
+
+def past_date_of_birth(parts: DateParts, today: dt.date) -> dt.date:
+    """Anyone's date of birth, not only a child's: a parent may ask for their own records."""
+    born = validation.real_date(parts, "date of birth")
+    if born > today:
+        raise InvalidInput("Date of birth must be in the past")
+    # A four-digit year such as 0212 is a real date but a slip of the keyboard.
+    if born < EARLIEST_BIRTH:
+        raise InvalidInput(f"Date of birth must be the same as or after {long_date(EARLIEST_BIRTH)}")
+    return born
+
+
+def reference_rule(*prefixes: str) -> Callable[[Any], str]:
+    """A reference the person quotes, kept in its standard form, if it is one of ``prefixes``."""
+    names = f"{', '.join(prefixes[:-1])} or {prefixes[-1]}" if len(prefixes) > 1 else prefixes[0]
+
+    def rule(value: Any) -> str:
+        text = validation.limited(validation.clean_text(value), "the reference", REFERENCE_MAX)
+        try:
+            reference = references.parse(text, default_prefix=prefixes[0])
+        except references.InvalidReference as error:
+            raise InvalidInput(str(error)) from None
+        if reference.prefix not in prefixes:
+            raise InvalidInput(f"Enter a reference that starts with {names}, like {prefixes[0]}-7K3Q-9XM2")
+        return str(reference)
+
+    return rule
+
+
+class RequestForm(PublicForm):
+    """What the three request forms share: who is asking and how to reply to them."""
+
+    KIND = ""  # the service's name for the kind of request: sar, foi or complaint
+
+    full_name = TextField("Your full name", validators=[checked(text_rule("your full name", validation.NAME_MAX))])
+    email = email_field("this request")
+
+    def requester(self) -> Requester:
+        contact = self.contact()
+        return Requester(
+            full_name=self.full_name.data,
+            email=contact.email,
+            phone=contact.phone,
+            address=contact.address,
+            postcode=contact.postcode,
+            reply_by=contact.preferred,
+        )
+
+    def contact_problems(self) -> dict[str, str]:
+        return reply_problems(self.requester(), self.KIND)
+
+
+class SubjectAccessForm(RequestForm):
+    KIND = "sar"
+    PAGE_ORDER = (
+        HONEYPOT,
+        "acting_as",
+        "authority",
+        "full_name",
+        "subject_name",
+        "subject_other_names",
+        "subject_date_of_birth",
+        "reference_given",
+        "wanted",
+        *CONTACT_FIELDS,
+        "identity_check",
+    )
+
+    acting_as = ChoiceField(
+        "Who is asking?", choices=list(ACTING_AS_LABELS.items()), message="Select who is asking for the records"
+    )
+    authority = TextField(
+        "If you are acting with the person’s authority, how are you entitled to act for them?",
+        description="For example, you hold a lasting power of attorney for them, or you are their solicitor. "
+        "Leave this empty if you are not acting with someone’s authority.",
+        validators=[checked(text_rule("how you are entitled to act for them"), optional=True)],
+    )
+    subject_name = TextField(
+        "Their full name",
+        description="Leave this empty if you are asking for your own records",
+        validators=[
+            checked(text_rule("the full name of the person whose records you want", validation.NAME_MAX), optional=True)
+        ],
+    )
+    subject_other_names = TextField(
+        "Any other names they have been known by (optional)",
+        description="For example, a name before marriage or adoption",
+        validators=[checked(text_rule("the other names they have been known by"), optional=True)],
+    )
+    subject_date_of_birth = DateField("Date of birth", rule=past_date_of_birth, description="For example, 27 3 1985")
+    reference_given = TextField(
+        "Reference number (optional)",
+        description="If you have one from us, for example SPS-7K3Q-9XM2 for a referral or SAR-7K3Q-9XM2 for an "
+        "earlier request for records",
+        validators=[checked(reference_rule("SPS", "SAR"), optional=True)],
+    )
+    wanted = LongTextField(
+        "What information do you want?",
+        description="For example, everything you hold about me, or your notes from a meeting in March 2026",
+        validators=[checked(text_rule("the information you want", validation.LONG_TEXT_MAX, True))],
+    )
+    preferred_contact = ChoiceField(
+        "How would you like to receive the copy?",
+        choices=list(WRITTEN_REPLY_LABELS.items()),
+        message="Select how you would like to receive the copy",
+    )
+    identity_check = ChoiceField(
+        "How can we check your identity?",
+        description="We must be sure who you are before we send any records. If you are asking for someone else, "
+        "we will also ask for proof that you can act for them.",
+        choices=list(IDENTITY_CHECK_LABELS.items()),
+        message="Select how we can check your identity",
+    )
+
+    def check_cross_field(self) -> None:
+        super().check_cross_field()
+        self.add_problems(subject_access_problems(self.answers()))
+
+    def answers(self) -> SubjectAccessAnswers:
+        acting_as = self.acting_as.data
+        return SubjectAccessAnswers(
+            acting_as=acting_as,
+            requester=self.requester(),
+            authority=self.authority.data if acting_as == "authorised" else None,
+            subject_name=self.subject_name.data if acting_as != "self" else None,
+            subject_other_names=self.subject_other_names.data,
+            subject_date_of_birth=self.subject_date_of_birth.data,
+            reference_given=self.reference_given.data,
+            wanted=self.wanted.data,
+            identity_check=self.identity_check.data,
+        )
+
+
+class FoiRequestForm(RequestForm):
+    KIND = "foi"
+    PAGE_ORDER = (
+        HONEYPOT,
+        "wanted",
+        "full_name",
+        *(name for name in CONTACT_FIELDS if name != "phone"),
+    )
+
+    # The reply is in writing, so a telephone number would be kept for nothing.
+    phone = None  # type: ignore[assignment]
+    wanted = LongTextField(
+        "What information do you want?",
+        description="Describe the information as clearly as you can. We do not release anyone’s personal "
+        "information under the Freedom of Information Act.",
+        validators=[checked(text_rule("the information you want", validation.LONG_TEXT_MAX, True))],
+    )
+    preferred_contact = ChoiceField(
+        "How would you like us to reply?",
+        choices=list(WRITTEN_REPLY_LABELS.items()),
+        message="Select how you would like us to reply",
+    )
+
+    def answers(self) -> FoiAnswers:
+        return FoiAnswers(requester=self.requester(), request=self.wanted.data)
+
+
+class ComplaintForm(RequestForm):
+    KIND = "complaint"
+    PAGE_ORDER = (HONEYPOT, "full_name", *CONTACT_FIELDS, "reference_given", "complaint", "remedy_wanted")
+
+    reference_given = TextField(
+        "Reference number (optional)",
+        description="If your complaint is about a referral or a request you made, give its reference, for example "
+        "SPS-7K3Q-9XM2",
+        validators=[checked(reference_rule(*references.PREFIXES), optional=True)],
+    )
+    complaint = LongTextField(
+        "What went wrong with how we handled your personal data?",
+        description="Tell us what happened and when, in your own words",
+        validators=[checked(text_rule("what went wrong", validation.LONG_TEXT_MAX, True))],
+    )
+    remedy_wanted = LongTextField(
+        "What would put it right? (optional)",
+        validators=[checked(text_rule("what would put it right", validation.LONG_TEXT_MAX, True), optional=True)],
+    )
+
+    def answers(self) -> ComplaintAnswers:
+        return ComplaintAnswers(
+            requester=self.requester(),
+            complaint=self.complaint.data,
+            remedy_wanted=self.remedy_wanted.data,
+            reference_given=self.reference_given.data,
+        )
+
+
 @dataclass(frozen=True)
 class SummaryRow:
     key: str
@@ -382,14 +604,16 @@ class SummarySection:
     rows: list[SummaryRow]
 
 
-def _contact_rows(form: PublicForm, whom: str) -> list[SummaryRow]:
+def _contact_rows(form: PublicForm, how: str) -> list[SummaryRow]:
     contact = form.contact()
     address = "\n".join(part for part in (contact.address, contact.postcode) if part)
+    rows = [SummaryRow("Email address", contact.email or "Not given", "email")]
+    if form.phone is not None:
+        rows.append(SummaryRow("Telephone number", contact.phone or "Not given", "phone"))
     return [
-        SummaryRow("Email address", contact.email or "Not given", "email"),
-        SummaryRow("Telephone number", contact.phone or "Not given", "phone"),
+        *rows,
         SummaryRow("Address", address or "Not given", "address_line_1"),
-        SummaryRow(f"How to contact {whom}", CONTACT_LABELS.get(contact.preferred, ""), "preferred_contact"),
+        SummaryRow(how, form.preferred_contact.labels.get(contact.preferred, ""), "preferred_contact"),
     ]
 
 
@@ -410,7 +634,7 @@ def self_referral_summary(form: SelfReferralForm) -> list[SummarySection]:
         SummarySection("About you", about_you),
         SummarySection("The child or young person", _child_rows(form)),
         SummarySection("Their needs", [SummaryRow("Needs and help wanted", form.needs.data, "needs")]),
-        SummarySection("Contact details", _contact_rows(form, "you")),
+        SummarySection("Contact details", _contact_rows(form, "How to contact you")),
     ]
 
 
@@ -435,7 +659,7 @@ def professional_summary(form: ProfessionalReferralForm) -> list[SummarySection]
                     form.parent_carer_name.data or "None given: contact the young person",
                     "parent_carer_name",
                 ),
-                *_contact_rows(form, "the family"),
+                *_contact_rows(form, "How to contact the family"),
             ],
         ),
         SummarySection("Reason for referral", [SummaryRow("Reason and support needed", form.reason.data, "reason")]),
@@ -446,6 +670,60 @@ def professional_summary(form: ProfessionalReferralForm) -> list[SummarySection]
                 SummaryRow("When", long_date(form.consent_given_on.data), "consent_given_on-day"),
                 SummaryRow("How", METHOD_LABELS[form.consent_method.data], "consent_method"),
                 SummaryRow("You confirmed", ATTESTATION_STATEMENT, "consent_confirmed"),
+            ],
+        ),
+    ]
+
+
+def subject_access_summary(form: SubjectAccessForm) -> list[SummarySection]:
+    acting_as = form.acting_as.data
+    about_you = [SummaryRow("Who is asking", ACTING_AS_LABELS[acting_as], "acting_as")]
+    if acting_as == "authorised":
+        about_you.append(SummaryRow("How you are entitled to act", form.authority.data, "authority"))
+    about_you.append(SummaryRow("Your full name", form.full_name.data, "full_name"))
+    subject = [SummaryRow("Their full name", form.subject_name.data, "subject_name")] if acting_as != "self" else []
+    subject += [
+        SummaryRow("Other names", form.subject_other_names.data or "None given", "subject_other_names"),
+        SummaryRow("Date of birth", long_date(form.subject_date_of_birth.data), "subject_date_of_birth-day"),
+        SummaryRow("Reference number", form.reference_given.data or "None given", "reference_given"),
+    ]
+    return [
+        SummarySection("About you", about_you),
+        SummarySection("Your records" if acting_as == "self" else "The person whose records you want", subject),
+        SummarySection("What you want", [SummaryRow("Information wanted", form.wanted.data, "wanted")]),
+        SummarySection("Contact details", _contact_rows(form, "How to receive the copy")),
+        SummarySection(
+            "Checking your identity",
+            [SummaryRow("How we can check", IDENTITY_CHECK_LABELS[form.identity_check.data], "identity_check")],
+        ),
+    ]
+
+
+def foi_summary(form: FoiRequestForm) -> list[SummarySection]:
+    return [
+        SummarySection("Your request", [SummaryRow("Information wanted", form.wanted.data, "wanted")]),
+        SummarySection(
+            "About you",
+            [SummaryRow("Your full name", form.full_name.data, "full_name"), *_contact_rows(form, "How to reply")],
+        ),
+    ]
+
+
+def complaint_summary(form: ComplaintForm) -> list[SummarySection]:
+    return [
+        SummarySection(
+            "About you",
+            [
+                SummaryRow("Your full name", form.full_name.data, "full_name"),
+                *_contact_rows(form, "How to contact you"),
+            ],
+        ),
+        SummarySection(
+            "Your complaint",
+            [
+                SummaryRow("Reference number", form.reference_given.data or "None given", "reference_given"),
+                SummaryRow("What went wrong", form.complaint.data, "complaint"),
+                SummaryRow("What would put it right", form.remedy_wanted.data or "Not given", "remedy_wanted"),
             ],
         ),
     ]

@@ -1,4 +1,5 @@
-"""Public pages and the two referral journeys: form, check your answers, confirmation.
+"""Public pages, the two referral journeys and the three information request journeys: form,
+check your answers, confirmation.
 
 Answers live only in the pages until the person sends them: the check page carries them sealed
 (``portal.services.sealing``), so an abandoned form leaves nothing on the server.
@@ -6,6 +7,7 @@ Answers live only in the pages until the person sends them: the check page carri
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,23 +17,34 @@ from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from portal.extensions import limiter
+from portal.models.requests import InformationRequest
 from portal.public.forms import (
     HONEYPOT,
+    ComplaintForm,
+    FoiRequestForm,
     ProfessionalReferralForm,
     PublicForm,
+    RequestForm,
     SelfReferralForm,
+    SubjectAccessForm,
     SummarySection,
+    complaint_summary,
+    foi_summary,
     professional_summary,
     self_referral_summary,
+    subject_access_summary,
 )
 from portal.services import referrals
+from portal.services import requests as information_requests
 from portal.services.consent import (
     ConsentMissing,
     IncompleteAttestation,
     PrivacyNoticeChanged,
     current_privacy_notice,
 )
+from portal.services.mail import Mailer
 from portal.services.referrals import PrivacyAgreement, UnreachableFamily
+from portal.services.requests import DeclarationMissing, RequestRefused
 from portal.services.sealing import SealBroken, seal, unseal
 
 bp = Blueprint("public", __name__)
@@ -77,6 +90,59 @@ PROFESSIONAL = Journey(
 JOURNEYS = {journey.name: journey for journey in (SELF, PROFESSIONAL)}
 
 
+@dataclass(frozen=True)
+class RequestJourney:
+    name: str  # as in the URL
+    kind: str  # as the requests service names it
+    title: str
+    noun: str
+    form_class: type[RequestForm]
+    form_template: str
+    confirmation_template: str
+    summary: Callable[[Any], list[SummarySection]]
+    submit: Callable[[Any, bool, str, Mailer], InformationRequest]
+    declaration: str | None = None
+
+
+RECORDS = RequestJourney(
+    name="records",
+    kind="sar",
+    title="Ask for a copy of your records",
+    noun="request",
+    form_class=SubjectAccessForm,
+    form_template="public/request_records.html",
+    confirmation_template="public/request_records_sent.html",
+    summary=subject_access_summary,
+    submit=information_requests.submit_subject_access,
+    declaration="I confirm the information I have given is correct and that I am the person the records are about, "
+    "or I am entitled to ask for them",
+)
+# Only a subject access request carries a declaration; the others have nothing to declare.
+FOI = RequestJourney(
+    name="foi",
+    kind="foi",
+    title="Make a Freedom of Information request",
+    noun="request",
+    form_class=FoiRequestForm,
+    form_template="public/request_foi.html",
+    confirmation_template="public/request_foi_sent.html",
+    summary=foi_summary,
+    submit=lambda answers, declared, key, mailer: information_requests.submit_foi(answers, key, mailer),
+)
+COMPLAINT = RequestJourney(
+    name="complaint",
+    kind="complaint",
+    title="Complain about how we handled your personal data",
+    noun="complaint",
+    form_class=ComplaintForm,
+    form_template="public/request_complaint.html",
+    confirmation_template="public/request_complaint_sent.html",
+    summary=complaint_summary,
+    submit=lambda answers, declared, key, mailer: information_requests.submit_complaint(answers, key, mailer),
+)
+REQUEST_JOURNEYS = {journey.name: journey for journey in (RECORDS, FOI, COMPLAINT)}
+
+
 @bp.get("/")
 def start() -> ResponseReturnValue:
     return render_template("public/start.html")
@@ -98,10 +164,7 @@ def refer(route: str) -> ResponseReturnValue:
     journey = JOURNEYS[route]
     form = journey.form_class()
     if form.is_submitted() and form.validate():
-        answers = [
-            (name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", HONEYPOT)
-        ]
-        return _render_check(journey, form, seal(current_app.config["SECRET_KEY"], answers))
+        return _render_check(journey, form, _seal_answers())
     return _render_form(journey, form)
 
 
@@ -109,16 +172,8 @@ def refer(route: str) -> ResponseReturnValue:
 @form_posts
 def check(route: str) -> ResponseReturnValue:
     journey = JOURNEYS[route]
-    sealed = request.form.get("sealed", "")
-    try:
-        answers, submission_key = unseal(current_app.config["SECRET_KEY"], sealed)
-    except SealBroken:
-        abort(400)
-    # The request itself passed CSRFProtect; the sealed answers carry no token of their own.
-    form = journey.form_class(formdata=MultiDict(answers), meta={"csrf": False})
-    if request.form.get("change"):
-        return _render_form(journey, form)
-    if not form.validate():
+    form, sealed, submission_key = _reopen(journey.form_class)
+    if request.form.get("change") or not form.validate():
         return _render_form(journey, form)
     agreement = PrivacyAgreement(
         agreed=request.form.get("privacy_agreed") == "yes",
@@ -138,13 +193,76 @@ def check(route: str) -> ResponseReturnValue:
 
 @bp.get("/refer/<any(self, professional):route>/confirmation")
 def confirmation(route: str) -> ResponseReturnValue:
-    reference = session.get("confirmed_reference")
+    reference = _confirmed_reference("SPS")
     if not reference:
         return redirect(url_for("public.start"))
     return render_template("public/confirmation.html", journey=JOURNEYS[route], reference=reference)
 
 
-def _render_form(journey: Journey, form: PublicForm) -> str:
+@bp.route("/requests/<any(records, foi, complaint):kind>", methods=["GET", "POST"])
+@form_posts
+def request_form(kind: str) -> ResponseReturnValue:
+    journey = REQUEST_JOURNEYS[kind]
+    form = journey.form_class()
+    if form.is_submitted() and form.validate():
+        return _render_request_check(journey, form, _seal_answers())
+    return _render_form(journey, form)
+
+
+@bp.post("/requests/<any(records, foi, complaint):kind>/check")
+@form_posts
+def request_check(kind: str) -> ResponseReturnValue:
+    journey = REQUEST_JOURNEYS[kind]
+    form, sealed, submission_key = _reopen(journey.form_class)
+    if request.form.get("change") or not form.validate():
+        return _render_form(journey, form)
+    declared = request.form.get("declared") == "yes"
+    try:
+        sent = journey.submit(form.answers(), declared, submission_key, current_app.extensions["portal_mailer"])
+    except DeclarationMissing as refusal:
+        return _render_request_check(journey, form, sealed, declaration_error=str(refusal))
+    except RequestRefused as refusal:
+        form.add_problems(refusal.problems)
+        return _render_form(journey, form)
+    session["confirmed_reference"] = sent.reference
+    session["confirmed_due_on"] = sent.due_on.isoformat()
+    return redirect(url_for("public.request_confirmation", kind=kind))
+
+
+@bp.get("/requests/<any(records, foi, complaint):kind>/confirmation")
+def request_confirmation(kind: str) -> ResponseReturnValue:
+    journey = REQUEST_JOURNEYS[kind]
+    reference = _confirmed_reference(information_requests.PREFIXES[journey.kind])
+    if not reference:
+        return redirect(url_for("public.start"))
+    due_on = dt.date.fromisoformat(session["confirmed_due_on"])
+    return render_template(journey.confirmation_template, journey=journey, reference=reference, due_on=due_on)
+
+
+def _seal_answers() -> str:
+    answers = [(name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", HONEYPOT)]
+    return seal(current_app.config["SECRET_KEY"], answers)
+
+
+def _reopen(form_class: type[PublicForm]) -> tuple[Any, str, str]:
+    """The form rebuilt from the check page's sealed answers, the seal itself and its submission key."""
+    sealed = request.form.get("sealed", "")
+    try:
+        answers, submission_key = unseal(current_app.config["SECRET_KEY"], sealed)
+    except SealBroken:
+        abort(400)
+    # The request itself passed CSRFProtect; the sealed answers carry no token of their own.
+    return form_class(formdata=MultiDict(answers), meta={"csrf": False}), sealed, submission_key
+
+
+def _confirmed_reference(prefix: str) -> str | None:
+    """The reference just sent, if it belongs to this journey: after a subject access request, the
+    referral confirmation page must not show the SAR- reference as a referral's."""
+    reference = session.get("confirmed_reference")
+    return reference if isinstance(reference, str) and reference.startswith(f"{prefix}-") else None
+
+
+def _render_form(journey: Journey | RequestJourney, form: PublicForm) -> str:
     return render_template(journey.form_template, journey=journey, form=form)
 
 
@@ -155,5 +273,17 @@ def _render_check(journey: Journey, form: PublicForm, sealed: str, agreement_err
         sections=journey.summary(form),
         sealed=sealed,
         notice=current_privacy_notice(),
-        agreement_error=agreement_error,
+        send_error=agreement_error,
+    )
+
+
+def _render_request_check(
+    journey: RequestJourney, form: RequestForm, sealed: str, declaration_error: str | None = None
+) -> str:
+    return render_template(
+        "public/request_check.html",
+        journey=journey,
+        sections=journey.summary(form),
+        sealed=sealed,
+        send_error=declaration_error,
     )

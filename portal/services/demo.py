@@ -11,7 +11,7 @@ from flask import current_app
 from portal.crypto import keyring
 from portal.extensions import db
 from portal.models.referrals import Person, Referral
-from portal.services import accounts, mfa, references, triage
+from portal.services import accounts, mfa, references, requests, triage
 from portal.services.audit import SYSTEM
 from portal.services.clock import london_today
 from portal.services.consent import Attestation, current_privacy_notice
@@ -26,6 +26,7 @@ from portal.services.referrals import (
     submit_professional_referral,
     submit_self_referral,
 )
+from portal.services.requests import ComplaintAnswers, FoiAnswers, Requester, SubjectAccessAnswers
 
 STAFF = (
     ("demo.volunteer@sps.example", "Demo Volunteer", ["volunteer"]),
@@ -106,7 +107,45 @@ def seed() -> list[str]:
     if volunteer is not None:
         triage.assign(made[0], volunteer.id, SYSTEM)
     lines.append(f"Demo referrals: {len(made)} (one professional referral keyed in from a letter, awaiting consent).")
+    count = _seed_requests(made[0], mailer)
+    lines.append(f"Demo requests: {count} (a subject access request, an FOI request, a complaint).")
     return lines
+
+
+def _seed_requests(referral: Referral, mailer: Mailer) -> int:
+    """A parent's request for their child's records (matching the first demo referral), an FOI
+    request and a complaint, so the data protection team and the manager have work to see."""
+    child, parent = referral.person("child"), referral.person("parent_carer")
+    if child is None or parent is None or child.date_of_birth is None:
+        return 0
+    requester = Requester(parent.full_name, parent.email, None, None, None, "email")
+    requests.submit_subject_access(
+        SubjectAccessAnswers(
+            "parent_carer",
+            requester,
+            None,
+            child.full_name,
+            None,
+            child.date_of_birth,
+            referral.reference,
+            "Everything you hold about my child, including notes of phone calls.",
+            "documents",
+        ),
+        True,
+        secrets.token_urlsafe(16),
+        mailer,
+    )
+    requests.submit_foi(
+        FoiAnswers(requester, "How many families did the service support in each of the last three years?"),
+        secrets.token_urlsafe(16),
+        mailer,
+    )
+    requests.submit_complaint(
+        ComplaintAnswers(requester, "A letter about my child was sent to our old address.", "An apology.", None),
+        secrets.token_urlsafe(16),
+        mailer,
+    )
+    return 3
 
 
 def _keyed_in_without_attestation(version: str) -> Referral:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 BASE = len(ALPHABET)
 RANDOM_LENGTH = 7
-PREFIXES = ("SPS", "SAR", "FOI")
+# DPC: a complaint about how the service handled personal data (an addition to design section 4).
+PREFIXES = ("SPS", "SAR", "FOI", "DPC")
 
 _VALUE = {symbol: value for value, symbol in enumerate(ALPHABET)}
 _LOOKALIKES = str.maketrans({"O": "0", "I": "1", "L": "1"})

@@ -112,6 +112,7 @@ NAVIGATION = (
     ("Dashboard", "staff_triage.dashboard", "staff_triage.dashboard", ANY_STAFF),
     ("Referrals", "staff_triage.referrals", "staff_triage.referral", ("volunteer", "caseworker", "manager")),
     ("Cases", "staff_cases.cases", "staff_cases.", ("volunteer", "caseworker", "manager")),
+    ("Requests", "staff_requests.queue", "staff_requests.", ("dpo", "manager")),
     ("Audit log", "staff_audit.audit_log", "staff_audit.", ("manager", "dpo")),
     ("Staff accounts", "staff_admin.users", "staff_admin.", ("manager", "admin")),
     ("Your account", "staff_auth.account", "staff_auth.account", ANY_STAFF),

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.models.referrals import Referral
-from portal.services import casework, contact, references, triage
+from portal.services import casework, contact, references, requests, triage
 from portal.services.clock import london_today
 from portal.services.consent import (
     GIVER_LABELS,
@@ -35,7 +35,12 @@ def dashboard() -> ResponseReturnValue:
     works_cases = bool(current_user.role_set & set(TRIAGE))
     counts = triage.dashboard_counts(current_user) if works_cases else None
     overdue = casework.overdue_reviews(current_user, london_today()) if works_cases else None
-    return render_template("staff/dashboard.html", counts=counts, overdue_reviews=overdue)
+    return render_template(
+        "staff/dashboard.html",
+        counts=counts,
+        overdue_reviews=overdue,
+        request_counts=requests.dashboard_counts(current_user, london_today()),
+    )
 
 
 FILTER_ARGS = ("status", "route", "assigned", "attestation")

@@ -59,8 +59,9 @@ def test_demo_account_prints_how_to_sign_in_and_resets_its_password(app, app_con
 
 
 def test_seed_demo_makes_staff_of_every_role_and_fictional_referrals(app, app_context):
-    from portal.models import Referral, StaffUser
-    from portal.services.audit import verify
+    from portal.models import InformationRequest, Referral, StaffUser
+    from portal.services import subject_access
+    from portal.services.audit import SYSTEM, verify
 
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
@@ -68,6 +69,11 @@ def test_seed_demo_makes_staff_of_every_role_and_fictional_referrals(app, app_co
     assert roles == {"volunteer", "caseworker", "dpo", "admin"}
     referrals = db.session.scalars(db.select(Referral)).all()
     assert len(referrals) == 7 and any(r.route == "professional" and not r.attestations for r in referrals)
+    kinds = {request.kind: request for request in db.session.scalars(db.select(InformationRequest))}
+    assert set(kinds) == {"sar", "foi", "complaint"}
+    # The demo subject access request finds the demo family's records, as the team would.
+    (match,) = subject_access.matching_records(kinds["sar"], SYSTEM)
+    assert set(match.reasons) == {"name and date of birth", "the requester's email address", "the reference quoted"}
     assert verify().whole
     again = app.test_cli_runner().invoke(args=["seed-demo"])
     assert again.exit_code == 0, "running it twice refreshes the accounts instead of failing"

@@ -11,7 +11,16 @@ EXACT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-PUBLIC_PAGES = ["/", "/privacy", "/accessibility", "/refer/self", "/refer/professional"]
+PUBLIC_PAGES = [
+    "/",
+    "/privacy",
+    "/accessibility",
+    "/refer/self",
+    "/refer/professional",
+    "/requests/records",
+    "/requests/foi",
+    "/requests/complaint",
+]
 
 
 def get_routes(app):
@@ -31,6 +40,8 @@ def test_every_get_route_is_known_and_answers(app, client):
         "/assets/<path:filename>",
         "/refer/<any(self, professional):route>",
         "/refer/<any(self, professional):route>/confirmation",
+        "/requests/<any(records, foi, complaint):kind>",
+        "/requests/<any(records, foi, complaint):kind>/confirmation",
     }
     assert get_routes(app) == known
     for path in PUBLIC_PAGES:

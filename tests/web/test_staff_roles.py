@@ -5,15 +5,18 @@ and each route is then tried anonymously (sent to sign in), by every role outsid
 and by every role inside it (not 403, not an error).
 """
 
+import datetime as dt
+
 import pytest
 
 from portal.extensions import db
 from portal.models import Referral
 from portal.models.staff import ROLES
-from portal.services import casework, triage
+from portal.services import casework, requests, subject_access, triage
 from portal.services.audit import Actor
 from portal.services.clock import london_today
 from portal.services.consent import CaseConsent, record_case_consent
+from portal.services.requests import FoiAnswers, Requester, SubjectAccessAnswers
 from portal.staff.access import SIGN_IN
 from tests.journeys import self_referral_answers, send, start
 from tests.staff import csrf_token, make_staff, sign_in
@@ -23,6 +26,8 @@ ANY = frozenset(ROLES)
 TRIAGE = frozenset({"volunteer", "caseworker", "manager"})
 DECIDERS = frozenset({"caseworker", "manager"})
 ADMINS = frozenset({"admin", "manager"})
+HANDLERS = frozenset({"dpo", "manager"})
+DPO = frozenset({"dpo"})
 EXPECTED = {
     "staff_auth.login": SIGN_IN,
     "staff_auth.second_factor": SIGN_IN,
@@ -63,6 +68,19 @@ EXPECTED = {
     "staff_admin.record_training": ADMINS,
     "staff_admin.record_agreement": ADMINS,
     "staff_audit.audit_log": frozenset({"manager", "dpo"}),
+    "staff_requests.queue": HANDLERS,
+    "staff_requests.detail": HANDLERS,
+    "staff_requests.identity": DPO,
+    "staff_requests.clock": DPO,
+    "staff_requests.extension": DPO,
+    "staff_requests.child_confirmation": DPO,
+    "staff_requests.records": DPO,
+    "staff_requests.choose_records": DPO,
+    "staff_requests.add_withheld_name": DPO,
+    "staff_requests.remove_withheld_name": DPO,
+    "staff_requests.response_pdf": DPO,
+    "staff_requests.acknowledge": DPO,
+    "staff_requests.close": HANDLERS,
 }
 
 
@@ -106,14 +124,27 @@ def world(app, client):
             TODAY,
             6,
         )
+        mailer = app.extensions["portal_mailer"]
+        requester = Requester("Zoë Ó Briain-Nakamura", "zoe.family@example.com", None, None, None, "email")
+        sar = requests.submit_subject_access(
+            SubjectAccessAnswers("self", requester, None, None, None, dt.date(1990, 1, 1), None, "All", "documents"),
+            True,
+            "sar",
+            mailer,
+        )
+        subject_access.add_withheld_name(sar, "Priya Raman", Actor(users["dpo"].id, "192.0.2.9"))
+        foi = requests.submit_foi(FoiAnswers(requester, "How many referrals?"), "foi", mailer)
         values = {
             "referral_id": referral.id,
             "case_id": case.id,
             "note_id": note.id,
             "consent_id": consent.id,
             "user_id": target.id,
+            "request_id": sar.id,
+            "name_id": sar.withheld_names[0].id,
         }
-    return users, values
+    # Each handler reaches the kind of request they handle; the other kind is not theirs (404).
+    return users, values, {"manager": {"request_id": foi.id}}
 
 
 def url_for_rule(rule, values):
@@ -124,7 +155,7 @@ def url_for_rule(rule, values):
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(app, client, world):
-    _, values = world
+    _, values, _ = world
     for rule in staff_rules(app):
         if EXPECTED[rule.endpoint] == SIGN_IN:
             continue
@@ -137,7 +168,8 @@ def test_anonymous_visitors_are_sent_to_sign_in(app, client, world):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_the_table_says(app, world, role):
-    users, values = world
+    users, values, own_values = world
+    values = values | own_values.get(role, {})
     browser = app.test_client()
     sign_in(browser, app, users[role])
     token = csrf_token(browser)

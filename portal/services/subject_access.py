@@ -1,0 +1,554 @@
+"""Subject access requests before release (design 6.5): identity, the clock, an extension, a
+child's confirmation, the records chosen, and the response PDF with other people's data withheld.
+
+Nothing is released until the requester's identity is verified and recorded (how, by whom, when)
+and, where a parent or carer asks for the records of a child over 12, the outcome of seeking the
+child's confirmation is recorded. Records are found by keyed-hash look-ups of the subject's details
+(no one's records are decrypted to search) and chosen by the data protection team, who read them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from portal.crypto import identity_key, keyring, normalise_email
+from portal.extensions import db
+from portal.models.cases import Case, CaseNote, ContactEntry
+from portal.models.consent import ConsentRecord, Disclosure
+from portal.models.referrals import Person, Referral, utcnow
+from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
+from portal.services import audit, references
+from portal.services.audit import Actor
+from portal.services.clock import long_date
+from portal.services.consent import GIVER_LABELS, METHOD_LABELS
+from portal.services.contact import DIRECTION_LABELS
+from portal.services.contact import METHOD_LABELS as CONTACT_LABELS
+from portal.services.deadlines import SAR_MAX_EXTENSION_MONTHS
+from portal.services.disclosures import BASIS_LABELS
+from portal.services.pdf import Entry, ResponseDocument, Section, render_pdf
+from portal.services.redaction import Redactor
+from portal.services.requests import RequestRefused, cleaned_text, date_problems, refresh_due_on, staff_names
+from portal.services.validation import NAME_MAX, InvalidInput, required_text
+
+CHILD_CONFIRMATION_AGE = 12  # the policy: over 12, the child's confirmation may be sought
+VERIFIED_HOW_LABELS = {
+    "photo_id_and_address": "Copies of photo ID and proof of address checked",
+    "seen_in_person": "Documents seen in person",
+    "known_to_service": "Known to the service: confirmed by questions only they could answer",
+    "authority_document": "Document giving authority to act checked (for example a power of attorney)",
+}
+CHILD_CONFIRMATION_LABELS = {
+    "agreed": "Sought: the child agreed",
+    "refused": "Sought: the child did not agree",
+    "not_sought": "Not sought",
+    "not_needed": "Not needed",
+}
+PERSON_LABELS = {"child": "Child or young person", "parent_carer": "Parent or carer", "referrer": "Referrer"}
+CLOCK_EVENT_LABELS = {"start": "Clock started", "pause": "Clock paused", "resume": "Clock resumed"}
+
+
+def _sar_only(request: InformationRequest, field: str) -> None:
+    if request.kind != "sar":
+        raise RequestRefused({field: "Only a subject access request has this step"})
+    if request.status == "closed":
+        raise RequestRefused({field: "The request is closed"})
+
+
+def _age_on(born: dt.date, day: dt.date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def needs_child_confirmation(request: InformationRequest) -> bool:
+    """A parent or carer asking for the records of a child over 12 on the day the request arrived."""
+    born = request.subject_date_of_birth
+    return (
+        request.acting_as == "parent_carer"
+        and born is not None
+        and _age_on(born, request.received_on) > CHILD_CONFIRMATION_AGE
+    )
+
+
+def release_problems(request: InformationRequest) -> list[str]:
+    """What still stands between the request and releasing records, in the order to put it right."""
+    problems = []
+    if request.identity_verified_on is None:
+        problems.append("the requester's identity has not been verified")
+    if needs_child_confirmation(request) and request.child_confirmation is None:
+        problems.append("the outcome of seeking the child's confirmation has not been recorded")
+    if not request.chosen_records:
+        problems.append("no records have been chosen")
+    return problems
+
+
+def verify_identity(
+    request: InformationRequest, how: str | None, verified_on: dt.date | None, actor: Actor, today: dt.date
+) -> None:
+    _sar_only(request, "verified_how")
+    problems = {}
+    if how not in VERIFIED_HOW_LABELS:
+        problems["verified_how"] = "Select how the identity was verified"
+    problems |= date_problems("verified_on", verified_on, request, today, "the date the identity was verified")
+    if problems:
+        raise RequestRefused(problems)
+    request.identity_verified_how = how
+    request.identity_verified_on = verified_on
+    request.identity_verified_by_id = actor.staff_id
+    request.identity_verified_at = utcnow()
+    audit.record(actor, "requester identity verified", "information_request", request.id, detail=how)
+    db.session.commit()
+
+
+def record_clock_event(
+    request: InformationRequest, event: str | None, on: dt.date | None, reason: str, actor: Actor, today: dt.date
+) -> None:
+    """Start the clock again (on receipt of what was needed to verify identity), pause it (while
+    waiting for a clarification the service asked for) or resume it; the deadline follows."""
+    _sar_only(request, "clock_event")
+    problems: dict[str, str] = {}
+    paused = request.status == "paused"
+    if event not in ("start", "pause", "resume"):
+        problems["clock_event"] = "Select what happened to the clock"
+    elif event == "resume" and not paused:
+        problems["clock_event"] = "The clock is not paused"
+    elif event in ("start", "pause") and paused:
+        problems["clock_event"] = "The clock is paused: resume it first"
+    problems |= date_problems("clock_on", on, request, today, "the date")
+    last = request.clock_events[-1].on if request.clock_events else request.received_on
+    if on is not None and "clock_on" not in problems and on < last:
+        problems["clock_on"] = f"The date must be on or after the last clock change, {long_date(last)}"
+    words = {"start": "what arrived", "pause": "the clarification asked for", "resume": "what arrived"}
+    cleaned = cleaned_text(reason, "clock_reason", words.get(event or "", "the reason"), problems)
+    if problems:
+        raise RequestRefused(problems)
+    request.clock_events.append(RequestClockEvent(event=event, on=on, reason=cleaned, recorded_by_id=actor.staff_id))
+    request.status = "paused" if event == "pause" else "open"
+    refresh_due_on(request)
+    audit.record(actor, f"request clock {event}", "information_request", request.id)
+    db.session.commit()
+
+
+def extend(
+    request: InformationRequest,
+    months: int | None,
+    reason: str,
+    notice_sent_on: dt.date | None,
+    actor: Actor,
+    today: dt.date,
+) -> None:
+    """Extend once, by one or two further months, with the reason and the date the requester was
+    told (which must be within the original deadline)."""
+    _sar_only(request, "extension_months")
+    if request.extension_months:
+        raise RequestRefused({"extension_months": "The deadline has already been extended once"})
+    problems: dict[str, str] = {}
+    if months not in range(1, SAR_MAX_EXTENSION_MONTHS + 1):
+        problems["extension_months"] = f"Select an extension of 1 or {SAR_MAX_EXTENSION_MONTHS} months"
+    cleaned = cleaned_text(reason, "extension_reason", "why the request needs more time", problems)
+    problems |= date_problems(
+        "notice_sent_on", notice_sent_on, request, today, "the date the requester was told about the extension"
+    )
+    if notice_sent_on is not None and "notice_sent_on" not in problems and notice_sent_on > request.due_on:
+        problems["notice_sent_on"] = (
+            f"The requester must be told within the original deadline, {long_date(request.due_on)}"
+        )
+    if problems:
+        raise RequestRefused(problems)
+    request.extension_months = months
+    request.extension_reason = cleaned
+    request.extension_notice_sent_on = notice_sent_on
+    refresh_due_on(request)
+    audit.record(actor, "request deadline extended", "information_request", request.id, detail=f"{months} months")
+    db.session.commit()
+
+
+def record_child_confirmation(request: InformationRequest, outcome: str | None, note: str, actor: Actor) -> None:
+    _sar_only(request, "child_confirmation")
+    if not needs_child_confirmation(request):
+        raise RequestRefused({"child_confirmation": "This request is not a parent's request for a child over 12"})
+    problems: dict[str, str] = {}
+    if outcome not in ("agreed", "refused", "not_sought"):
+        problems["child_confirmation"] = "Select the outcome"
+    what = "why it was not sought" if outcome == "not_sought" else "what the child said, and how"
+    cleaned = cleaned_text(note, "child_confirmation_note", what, problems)
+    if problems:
+        raise RequestRefused(problems)
+    request.child_confirmation = outcome
+    request.child_confirmation_note = cleaned
+    request.child_confirmation_by_id = actor.staff_id
+    audit.record(actor, "child's confirmation recorded", "information_request", request.id, detail=outcome)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class Match:
+    referral: Referral
+    reasons: list[str]
+    chosen: bool
+
+
+def matching_records(request: InformationRequest, actor: Actor) -> list[Match]:
+    """Referrals (and their cases) that may hold the subject's data, found by keyed hashes of the
+    subject's name and date of birth (and any other names), the requester's e-mail address and a
+    reference they quoted. The search is audited; what it found is for the team to read."""
+    matches = _matches(request)
+    audit.record(actor, "records searched for a subject access request", "information_request", request.id)
+    db.session.commit()
+    return matches
+
+
+def _matches(request: InformationRequest) -> list[Match]:
+    ring = keyring()
+    reasons: dict[int, list[str]] = {}
+
+    def found(referral_ids: list[int], why: str) -> None:
+        for referral_id in referral_ids:
+            reasons.setdefault(referral_id, []).append(why)
+
+    born = request.subject_date_of_birth
+    if born is not None:
+        names = [request.subject_name or ""]
+        names += [name for name in (request.subject_other_names or "").replace(";", ",").split(",")]
+        hashes = [h for name in names if name.strip() for h in ring.lookup_hashes(identity_key(name, born))]
+        found(
+            list(db.session.scalars(select(Person.referral_id).where(Person.identity_hash.in_(hashes)))),
+            "name and date of birth",
+        )
+    if request.email:
+        hashes = ring.lookup_hashes(normalise_email(request.email))
+        found(
+            list(db.session.scalars(select(Person.referral_id).where(Person.email_hash.in_(hashes)))),
+            "the requester's email address",
+        )
+    if request.reference_given:
+        try:
+            quoted = references.parse(request.reference_given)
+        except references.InvalidReference:
+            quoted = None
+        if quoted is not None and quoted.prefix == "SPS":
+            found(
+                list(
+                    db.session.scalars(
+                        select(Referral.id).where(Referral.reference_hash.in_(ring.lookup_hashes(str(quoted))))
+                    )
+                ),
+                "the reference quoted",
+            )
+    chosen = {record.referral_id for record in request.chosen_records}
+    ids = set(reasons) | chosen
+    referrals = (
+        db.session.scalars(
+            select(Referral).where(Referral.id.in_(ids)).options(selectinload(Referral.people)).order_by(Referral.id)
+        ).all()
+        if ids
+        else []
+    )
+    return [
+        Match(referral, sorted(set(reasons.get(referral.id, ["chosen earlier"]))), referral.id in chosen)
+        for referral in referrals
+    ]
+
+
+def choose_records(request: InformationRequest, referral_ids: list[int], actor: Actor) -> None:
+    """Replace the records chosen for the response with those ticked, from the matches found."""
+    _sar_only(request, "records")
+    allowed = {match.referral.id for match in _matches(request)}
+    wanted = set(referral_ids)
+    if not wanted <= allowed:
+        raise RequestRefused({"records": "Choose only from the records found for this request"})
+    request.chosen_records = [
+        ChosenRecord(referral_id=referral_id, chosen_by_id=actor.staff_id) for referral_id in sorted(wanted)
+    ]
+    audit.record(
+        actor,
+        "records chosen for a subject access request",
+        "information_request",
+        request.id,
+        detail=f"{len(wanted)} referrals",
+    )
+    db.session.commit()
+
+
+def add_withheld_name(request: InformationRequest, text: str, actor: Actor) -> None:
+    _sar_only(request, "withheld_name")
+    try:
+        cleaned = required_text(text, "the name to withhold", NAME_MAX)
+    except InvalidInput as error:
+        raise RequestRefused({"withheld_name": str(error)}) from None
+    if len(cleaned) < 2:
+        raise RequestRefused({"withheld_name": "Enter at least 2 characters"})
+    request.withheld_names.append(WithheldName(text=cleaned, added_by_id=actor.staff_id))
+    audit.record(actor, "name withheld from a subject access response", "information_request", request.id)
+    db.session.commit()
+
+
+def remove_withheld_name(request: InformationRequest, name_id: int, actor: Actor) -> None:
+    _sar_only(request, "withheld_name")
+    request.withheld_names = [name for name in request.withheld_names if name.id != name_id]
+    audit.record(actor, "withheld name removed", "information_request", request.id)
+    db.session.commit()
+
+
+# The response.
+
+WHY_THIRD_PARTY = "Another person's personal data, withheld to protect them (DPA 2018 Sch. 2 para 16)"
+
+
+def _person_entry(person: Person) -> Entry:
+    fields = (
+        ("Name", person.full_name),
+        ("Date of birth", long_date(person.date_of_birth)),
+        ("Organisation", person.organisation or ""),
+        ("Email", person.email or ""),
+        ("Telephone", person.phone or ""),
+        ("Address", "\n".join(part for part in (person.address, person.postcode) if part)),
+    )
+    return Entry(PERSON_LABELS[person.role], None, [(label, value) for label, value in fields if value])
+
+
+def _sections_of(referral: Referral) -> tuple[list[Section], list[str]]:
+    """The referral and its case as sections (empty ones left out); and the staff named in them."""
+    case = db.session.scalar(select(Case).where(Case.referral_id == referral.id))
+    on_referral = ContactEntry.referral_id == referral.id
+    contacts = list(
+        db.session.scalars(
+            select(ContactEntry)
+            .where(or_(on_referral, ContactEntry.case_id == case.id) if case else on_referral)
+            .order_by(ContactEntry.occurred_on, ContactEntry.id)
+        )
+    )
+    notes: list[CaseNote] = []
+    consents: list[ConsentRecord] = []
+    disclosures: list[Disclosure] = []
+    if case is not None:
+        notes = list(
+            db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.written_at))
+        )
+        consents = list(
+            db.session.scalars(
+                select(ConsentRecord)
+                .where(ConsentRecord.case_id == case.id)
+                .options(selectinload(ConsentRecord.parties))
+                .order_by(ConsentRecord.given_on)
+            )
+        )
+        disclosures = list(
+            db.session.scalars(
+                select(Disclosure).where(Disclosure.case_id == case.id).order_by(Disclosure.disclosed_on)
+            )
+        )
+    names = staff_names(
+        {entry.recorded_by_id for entry in contacts}
+        | {note.written_by_id for note in notes}
+        | {entry.recorded_by_id for entry in (*consents, *disclosures)}
+    )
+    sections = [
+        Section(
+            f"Referral {referral.reference}",
+            [
+                Entry(
+                    "Referral",
+                    referral.submitted_at.date(),
+                    [
+                        ("Route", "Self-referral" if referral.route == "self" else "Professional referral"),
+                        ("School or setting", referral.school_or_setting),
+                        ("Needs and support asked for", referral.needs),
+                        ("Status", referral.status.capitalize()),
+                    ],
+                ),
+                *(_person_entry(person) for person in referral.people),
+            ],
+        )
+    ]
+    if case is not None:
+        details = [
+            ("Status", case.status.capitalize()),
+            ("Category", case.category or ""),
+            ("Outcome", case.outcome or ""),
+        ]
+        sections.append(Section("Case", [Entry("Case opened", case.opened_at.date(), [f for f in details if f[1]])]))
+    sections.append(
+        Section(
+            "Case notes",
+            [
+                Entry(
+                    "Case note",
+                    note.written_at.date(),
+                    [("Written by", names.get(note.written_by_id, "")), ("Note", note.text)],
+                )
+                for note in notes
+            ],
+        )
+    )
+    sections.append(
+        Section(
+            "Consent",
+            [
+                Entry(
+                    "Consent given",
+                    consent.given_on,
+                    [
+                        ("Given by", GIVER_LABELS.get(consent.given_by, consent.given_by)),
+                        ("How", METHOD_LABELS.get(consent.method, consent.method)),
+                        ("Keep contact information", "Yes" if consent.keeps_contact_information else "No"),
+                        ("Who information may be shared with", "\n".join(p.name for p in consent.parties) or "No one"),
+                        ("Withdrawn", long_date(consent.withdrawn_on) if consent.withdrawn_on else "Not withdrawn"),
+                        ("Recorded by", names.get(consent.recorded_by_id, "")),
+                    ],
+                )
+                for consent in consents
+            ],
+        )
+    )
+    sections.append(
+        Section(
+            "Information shared with others",
+            [
+                Entry(
+                    "Information shared",
+                    disclosure.disclosed_on,
+                    [
+                        ("Shared with", disclosure.recipient),
+                        ("What was shared", disclosure.what_was_shared),
+                        ("Basis", BASIS_LABELS.get(disclosure.basis, disclosure.basis)),
+                        ("Recorded by", names.get(disclosure.recorded_by_id, "")),
+                    ],
+                )
+                for disclosure in disclosures
+            ],
+        )
+    )
+    sections.append(
+        Section(
+            "Contact with the service",
+            [
+                Entry(
+                    CONTACT_LABELS.get(entry.method, entry.method),
+                    entry.occurred_on,
+                    [
+                        ("Direction", DIRECTION_LABELS.get(entry.direction, entry.direction)),
+                        ("Summary", entry.summary),
+                        ("Recorded by", names.get(entry.recorded_by_id, "")),
+                    ],
+                )
+                for entry in contacts
+            ],
+        )
+    )
+    return [section for section in sections if section.entries], list(names.values())
+
+
+def _third_parties(referrals: list[Referral], request: InformationRequest) -> tuple[list[str], list[str]]:
+    """Names to withhold and words to keep: the subject and requester are kept; the referrer,
+    parties named in consent, disclosure recipients and names the team added are withheld."""
+    keep = [request.requester_name, request.subject_name or "", request.email or "", request.phone or ""]
+    keep += [name.strip() for name in (request.subject_other_names or "").replace(";", ",").split(",")]
+    withhold = [name.text for name in request.withheld_names]
+    for referral in referrals:
+        for person in referral.people:
+            if person.role == "referrer":
+                withhold += [person.full_name, person.email or "", person.phone or ""]
+            elif (
+                request.acting_as == "self"
+                and person.role == "parent_carer"
+                and request.subject_name != person.full_name
+            ):
+                # A young person asking for their own records: the parent's contact details are
+                # the parent's data, though the parent's name is kept as part of the young person's story.
+                withhold += [person.email or "", person.phone or ""]
+        case_id = db.session.scalar(select(Case.id).where(Case.referral_id == referral.id))
+        if case_id is not None:
+            withhold += list(db.session.scalars(select(Disclosure.recipient).where(Disclosure.case_id == case_id)))
+            withhold += [
+                party.name
+                for consent in db.session.scalars(
+                    select(ConsentRecord)
+                    .where(ConsentRecord.case_id == case_id)
+                    .options(selectinload(ConsentRecord.parties))
+                )
+                for party in consent.parties
+            ]
+    return [name for name in withhold if name], [word for word in keep if word]
+
+
+def build_response(
+    request: InformationRequest, for_team: bool, withhold_staff_names: bool, today: dt.date
+) -> tuple[ResponseDocument, int]:
+    """The chosen records as a document, other people's data withheld; and how many items were."""
+    referral_ids = [record.referral_id for record in request.chosen_records]
+    referrals = list(
+        db.session.scalars(
+            select(Referral)
+            .where(Referral.id.in_(referral_ids))
+            .options(selectinload(Referral.people))
+            .order_by(Referral.id)
+        )
+    )
+    withhold, keep = _third_parties(referrals, request)
+    sections: list[Section] = []
+    staff: list[str] = []
+    for referral in referrals:
+        referral_sections, named_staff = _sections_of(referral)
+        sections += referral_sections
+        staff += named_staff
+    redactor = Redactor(withhold, keep=keep, staff_names=staff, withhold_staff_names=withhold_staff_names)
+    redacted = [
+        Section(
+            section.title,
+            [
+                Entry(
+                    entry.heading,
+                    entry.on,
+                    [
+                        (
+                            label,
+                            redactor.redact(
+                                value,
+                                f"{section.title}: {entry.heading.lower()}"
+                                f"{' of ' + long_date(entry.on) if entry.on else ''}, {label.lower()}",
+                            ),
+                        )
+                        for label, value in entry.fields
+                    ],
+                )
+                for entry in section.entries
+            ],
+        )
+        for section in sections
+    ]
+    document = ResponseDocument(
+        reference=request.reference,
+        subject_name=request.subject_name or request.requester_name,
+        generated_on=today,
+        sections=redacted,
+        redaction_log=list(redactor.log) if for_team else None,
+    )
+    return document, len(redactor.log)
+
+
+def response_pdf(
+    request: InformationRequest, for_team: bool, withhold_staff_names: bool, actor: Actor, today: dt.date
+) -> tuple[str, bytes]:
+    """The response as a PDF, made now in memory and handed over: it is never written to disk or
+    the database, so no copy outlives the download. Generation and download are audited together."""
+    problems = release_problems(request)
+    if request.kind != "sar":
+        problems = ["only a subject access request has a records response"]
+    if problems:
+        raise RequestRefused({"response_pdf": f"The response cannot be made yet: {'; '.join(problems)}"})
+    document, withheld = build_response(request, for_team, withhold_staff_names, today)
+    content = render_pdf(document)
+    copy = "team" if for_team else "requester"
+    audit.record(
+        actor,
+        "subject access response generated and downloaded",
+        "information_request",
+        request.id,
+        detail=f"{copy} copy; {len(request.chosen_records)} records; {withheld} items withheld",
+    )
+    db.session.commit()
+    suffix = "-data-protection-copy" if for_team else ""
+    return f"{request.reference}{suffix}.pdf", content

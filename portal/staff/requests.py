@@ -1,0 +1,307 @@
+"""Information requests in the back office: the queue, a request with its deadline's working, and
+the steps that answer it. The data protection team handles subject access requests and
+complaints; the Strategic Manager handles Freedom of Information requests (design 6.5, 6.6)."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from portal.models.requests import InformationRequest
+from portal.services import references, requests, subject_access
+from portal.services.clock import london_today
+from portal.services.requests import Closure, RequestFilter, RequestRefused
+from portal.staff.access import allow, current_actor, staff_blueprint
+from portal.staff.forms import date_from_form
+
+bp = staff_blueprint("staff_requests", __name__)
+
+HANDLERS = ("dpo", "manager")
+ERROR_ANCHORS = {
+    "verified_on": "verified_on-day",
+    "clock_on": "clock_on-day",
+    "notice_sent_on": "notice_sent_on-day",
+    "acknowledged_on": "acknowledged_on-day",
+    "closed_on": "closed_on-day",
+    "response_pdf": "response-pdf",
+}
+
+
+@bp.get("/requests")
+@allow(*HANDLERS)
+def queue() -> ResponseReturnValue:
+    reference = request.args.get("reference", "").strip()
+    search_error = None
+    if reference:
+        try:
+            found = requests.find_by_reference(current_user, reference)
+        except references.InvalidReference as error:
+            search_error = str(error)
+        else:
+            if found is not None:
+                return redirect(url_for("staff_requests.detail", request_id=found.id))
+            search_error = "No request you handle has that reference"
+    kinds = requests.kinds_handled(current_user)
+    view = request.args.get("view", "open")
+    chosen = RequestFilter(
+        kind=request.args.get("kind") if request.args.get("kind") in kinds else None,
+        view=view if view in requests.VIEWS else "open",
+    )
+    today = london_today()
+    return render_template(
+        "staff/requests.html",
+        page=requests.requests_page(current_user, chosen, today, request.args.get("page", 1, type=int) or 1),
+        chosen=chosen,
+        kinds=kinds,
+        today=today,
+        reference=reference,
+        search_error=search_error,
+        views=requests.VIEWS,
+        kind_labels=requests.KIND_LABELS,
+        is_overdue=requests.is_overdue,
+        filter_args={name: value for name, value in request.args.items() if name != "page" and value},
+    )
+
+
+def _request_or_404(request_id: int) -> InformationRequest:
+    found = requests.get_request(current_user, request_id)
+    if found is None:
+        abort(404)  # not there, or not a kind this person handles: the same answer
+    return found
+
+
+def _render(
+    found: InformationRequest,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    today = london_today()
+    names = requests.staff_names(
+        {event.recorded_by_id for event in found.clock_events}
+        | {found.identity_verified_by_id, found.child_confirmation_by_id, found.closed_by_id}
+    )
+    return (
+        render_template(
+            "staff/request.html",
+            item=found,
+            errors=errors or {},
+            error_anchors=ERROR_ANCHORS,
+            form=dict(request.form) if errors else {},
+            today=today,
+            names=names,
+            working=requests.working(found),
+            clock=requests.clock_state(found) if found.kind == "sar" else None,
+            overdue=requests.is_overdue(found, today),
+            kind_labels=requests.KIND_LABELS,
+            outcome_labels=requests.OUTCOME_LABELS,
+            outcomes={value: requests.OUTCOME_LABELS[value] for value in requests.OUTCOMES_BY_KIND[found.kind]},
+            time_to_respond=requests.time_to_respond(found),
+            destruction=requests.destruction_date(found, current_app.config["RETENTION_YEARS"]),
+            needs_child_confirmation=subject_access.needs_child_confirmation(found),
+            release_problems=subject_access.release_problems(found) if found.kind == "sar" else [],
+            verified_how_labels=subject_access.VERIFIED_HOW_LABELS,
+            child_confirmation_labels=subject_access.CHILD_CONFIRMATION_LABELS,
+            clock_event_labels=subject_access.CLOCK_EVENT_LABELS,
+            handles_sar="dpo" in current_user.role_set,
+            acting_as_labels=requests.ACTING_AS_LABELS,
+            identity_check_labels=requests.IDENTITY_CHECK_LABELS,
+            reply_labels=requests.REPLY_LABELS,
+            retention_years=current_app.config["RETENTION_YEARS"],
+        ),
+        status,
+    )
+
+
+@bp.get("/requests/<int:request_id>")
+@allow(*HANDLERS)
+def detail(request_id: int) -> ResponseReturnValue:
+    found = requests.view_request(current_user, request_id, current_actor())
+    if found is None:
+        abort(404)
+    return _render(found)
+
+
+def _back(found: InformationRequest, anchor: str = "") -> ResponseReturnValue:
+    return redirect(url_for("staff_requests.detail", request_id=found.id) + (f"#{anchor}" if anchor else ""))
+
+
+def _with_date_error(problems: dict[str, str], prefix: str, error: str | None) -> dict[str, str]:
+    # A date typed wrongly is reported as typed, not as missing.
+    return problems | ({prefix: error} if error else {})
+
+
+@bp.post("/requests/<int:request_id>/identity")
+@allow("dpo")
+def identity(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    verified_on, date_error = date_from_form("verified_on", "the date the identity was verified")
+    try:
+        subject_access.verify_identity(
+            found, request.form.get("verified_how"), verified_on, current_actor(), london_today()
+        )
+    except RequestRefused as refusal:
+        return _render(found, _with_date_error(refusal.problems, "verified_on", date_error), 400)
+    return _back(found, "identity")
+
+
+@bp.post("/requests/<int:request_id>/clock")
+@allow("dpo")
+def clock(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    on, date_error = date_from_form("clock_on", "the date")
+    try:
+        subject_access.record_clock_event(
+            found,
+            request.form.get("clock_event"),
+            on,
+            request.form.get("clock_reason", ""),
+            current_actor(),
+            london_today(),
+        )
+    except RequestRefused as refusal:
+        return _render(found, _with_date_error(refusal.problems, "clock_on", date_error), 400)
+    return _back(found, "deadline")
+
+
+@bp.post("/requests/<int:request_id>/extension")
+@allow("dpo")
+def extension(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    notice_sent_on, date_error = date_from_form("notice_sent_on", "the date the requester was told")
+    try:
+        subject_access.extend(
+            found,
+            request.form.get("extension_months", type=int),
+            request.form.get("extension_reason", ""),
+            notice_sent_on,
+            current_actor(),
+            london_today(),
+        )
+    except RequestRefused as refusal:
+        return _render(found, _with_date_error(refusal.problems, "notice_sent_on", date_error), 400)
+    return _back(found, "deadline")
+
+
+@bp.post("/requests/<int:request_id>/child-confirmation")
+@allow("dpo")
+def child_confirmation(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    try:
+        subject_access.record_child_confirmation(
+            found,
+            request.form.get("child_confirmation"),
+            request.form.get("child_confirmation_note", ""),
+            current_actor(),
+        )
+    except RequestRefused as refusal:
+        return _render(found, refusal.problems, 400)
+    return _back(found, "child-confirmation")
+
+
+def _render_records(found: InformationRequest, error: str | None = None, status: int = 200) -> ResponseReturnValue:
+    return (
+        render_template(
+            "staff/request_records.html",
+            item=found,
+            matches=subject_access.matching_records(found, current_actor()),
+            error=error,
+        ),
+        status,
+    )
+
+
+@bp.get("/requests/<int:request_id>/records")
+@allow("dpo")
+def records(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    if found.kind != "sar":
+        abort(404)
+    return _render_records(found)
+
+
+@bp.post("/requests/<int:request_id>/records")
+@allow("dpo")
+def choose_records(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    chosen = [int(value) for value in request.form.getlist("records") if value.isdigit()]
+    try:
+        subject_access.choose_records(found, chosen, current_actor())
+    except RequestRefused as refusal:
+        return _render_records(found, refusal.problems.get("records", str(refusal)), 400)
+    return _back(found, "records")
+
+
+@bp.post("/requests/<int:request_id>/withheld-names")
+@allow("dpo")
+def add_withheld_name(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    try:
+        subject_access.add_withheld_name(found, request.form.get("withheld_name", ""), current_actor())
+    except RequestRefused as refusal:
+        return _render(found, refusal.problems, 400)
+    return _back(found, "withheld")
+
+
+@bp.post("/requests/<int:request_id>/withheld-names/<int:name_id>/remove")
+@allow("dpo")
+def remove_withheld_name(request_id: int, name_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    try:
+        subject_access.remove_withheld_name(found, name_id, current_actor())
+    except RequestRefused as refusal:
+        return _render(found, refusal.problems, 400)
+    return _back(found, "withheld")
+
+
+@bp.post("/requests/<int:request_id>/response")
+@allow("dpo")
+def response_pdf(request_id: int) -> ResponseReturnValue:
+    """The response PDF, made on demand and sent straight to the data protection team; a POST, so
+    no link or prefetch can make (and audit) one by accident."""
+    found = _request_or_404(request_id)
+    try:
+        filename, content = subject_access.response_pdf(
+            found,
+            for_team=request.form.get("copy") == "team",
+            withhold_staff_names=current_app.config["SAR_WITHHOLD_STAFF_NAMES"],
+            actor=current_actor(),
+            today=london_today(),
+        )
+    except RequestRefused as refusal:
+        return _render(found, refusal.problems, 400)
+    return Response(
+        content,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+@bp.post("/requests/<int:request_id>/acknowledgement")
+@allow("dpo")
+def acknowledge(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    on, date_error = date_from_form("acknowledged_on", "the date the acknowledgement was sent")
+    try:
+        requests.acknowledge_complaint(found, on, current_actor(), london_today())
+    except RequestRefused as refusal:
+        return _render(found, _with_date_error(refusal.problems, "acknowledged_on", date_error), 400)
+    return _back(found, "deadline")
+
+
+@bp.post("/requests/<int:request_id>/close")
+@allow(*HANDLERS)
+def close(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    closed_on, date_error = date_from_form("closed_on", "the date of the response")
+    closure = Closure(
+        outcome=request.form.get("outcome", ""),
+        closed_on=closed_on,
+        response=request.form.get("response", ""),
+        exemptions=request.form.get("exemptions", ""),
+    )
+    try:
+        requests.close(found, closure, current_actor(), london_today())
+    except RequestRefused as refusal:
+        return _render(found, _with_date_error(refusal.problems, "closed_on", date_error), 400)
+    return _back(found)

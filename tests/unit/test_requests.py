@@ -1,0 +1,305 @@
+"""Information requests without HTTP: intake, the queue, the SAR clock, extensions, a child's
+confirmation, finding and choosing records, the redacted response PDF, and closure."""
+
+import datetime as dt
+import subprocess
+from dataclasses import replace
+
+import pytest
+
+from portal.extensions import db
+from portal.models import AuditEntry, InformationRequest, Referral
+from portal.services import casework, requests, subject_access, triage
+from portal.services.audit import Actor
+from portal.services.consent import CaseConsent, record_case_consent
+from portal.services.contact import ContactDetails, log_contact
+from portal.services.deadlines import foi_deadline
+from portal.services.requests import (
+    Closure,
+    ComplaintAnswers,
+    DeclarationMissing,
+    FoiAnswers,
+    Requester,
+    RequestFilter,
+    RequestRefused,
+    SubjectAccessAnswers,
+)
+from tests.journeys import self_referral_answers, send, start
+from tests.staff import make_staff
+
+RECEIVED = dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC)
+PARENT = Requester("Zoë Ó Briain-Nakamura", "zoe.family@example.com", None, None, None, "email")
+
+
+def sar_answers(**overrides):
+    values = {
+        "acting_as": "parent_carer",
+        "requester": PARENT,
+        "authority": None,
+        "subject_name": "Siân 李 Ó Briain",
+        "subject_other_names": None,
+        "subject_date_of_birth": dt.date(2012, 3, 14),
+        "reference_given": None,
+        "wanted": "Everything you hold about my daughter.",
+        "identity_check": "documents",
+    }
+    values.update(overrides)
+    return SubjectAccessAnswers(**values)
+
+
+@pytest.fixture
+def team(app, app_context):
+    return {
+        "dpo": make_staff(app, "dpo", name="Dana Protection"),
+        "manager": make_staff(app, "manager", name="Morgan Manager"),
+        "caseworker": make_staff(app, "caseworker", name="Casey Worker"),
+    }
+
+
+def actor(user):
+    return Actor(user.id, "192.0.2.9")
+
+
+def sar(app, received_at=RECEIVED, key="k1", **overrides):
+    mailer = app.extensions["portal_mailer"]
+    return requests.submit_subject_access(sar_answers(**overrides), True, key, mailer, received_at)
+
+
+def test_a_subject_access_request_is_due_one_calendar_month_later_and_acknowledged_by_reference_only(
+    app, app_context, outbox
+):
+    request = sar(app)
+    assert request.reference.startswith("SAR-")
+    # 31 January: February has no 31st, so the month ends on 28 February 2026 (a Saturday),
+    # and the deadline moves to the next working day.
+    assert request.due_on == dt.date(2026, 3, 2)
+    assert [event.event for event in request.clock_events] == ["start"]
+    (message,) = outbox
+    body = message.get_content()
+    assert request.reference in body
+    assert "Siân" not in body and "daughter" not in body and "Zoë" not in body
+
+
+def test_the_same_submission_key_makes_one_request(app, app_context, outbox):
+    assert sar(app).id == sar(app).id
+    assert db.session.scalar(db.select(db.func.count()).select_from(InformationRequest)) == 1
+
+
+def test_a_subject_access_request_needs_the_declaration_and_the_rules(app, app_context, outbox):
+    mailer = app.extensions["portal_mailer"]
+    with pytest.raises(DeclarationMissing):
+        requests.submit_subject_access(sar_answers(), False, "k", mailer, RECEIVED)
+    with pytest.raises(RequestRefused) as refused:
+        requests.submit_subject_access(
+            sar_answers(acting_as="authorised", subject_name=None, requester=replace(PARENT, email=None)),
+            True,
+            "k",
+            mailer,
+            RECEIVED,
+        )
+    assert set(refused.value.problems) == {"subject_name", "authority", "email"}
+    assert not outbox
+    assert db.session.scalar(db.select(db.func.count()).select_from(InformationRequest)) == 0
+
+
+def test_foi_and_complaint_deadlines(app, app_context, outbox):
+    mailer = app.extensions["portal_mailer"]
+    received = dt.datetime(2026, 12, 18, 15, 0, tzinfo=dt.UTC)
+    foi = requests.submit_foi(FoiAnswers(PARENT, "How many referrals did you get in 2025?"), "f", mailer, received)
+    assert foi.reference.startswith("FOI-")
+    assert foi.due_on == foi_deadline(dt.date(2026, 12, 18)).due_on == dt.date(2027, 1, 21)
+    complaint = requests.submit_complaint(
+        ComplaintAnswers(PARENT, "You sent my letter to the wrong address.", None, None), "c", mailer, received
+    )
+    assert complaint.reference.startswith("DPC-")
+    assert complaint.due_on == dt.date(2027, 1, 17)
+
+
+def test_the_queue_shows_each_role_its_own_kinds_and_the_overdue_views(app, team, outbox):
+    mailer = app.extensions["portal_mailer"]
+    today = dt.date(2026, 3, 5)
+    overdue_long = sar(app, key="a", received_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))  # due 5 February
+    overdue_recent = sar(app, key="b")  # due 2 March
+    due_soon = sar(app, key="c", received_at=dt.datetime(2026, 2, 10, tzinfo=dt.UTC))  # due 10 March
+    foi = requests.submit_foi(FoiAnswers(PARENT, "Budget?"), "f", mailer, dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+    dpo, manager = team["dpo"], team["manager"]
+
+    def listed(viewer, view):
+        return {item.id for item in requests.requests_page(viewer, RequestFilter(view=view), today).items}
+
+    assert listed(dpo, "open") == {overdue_long.id, overdue_recent.id, due_soon.id}
+    assert listed(manager, "open") == {foi.id}
+    assert listed(dpo, "overdue") == {overdue_long.id, overdue_recent.id}
+    assert listed(dpo, "recently_overdue") == {overdue_recent.id}
+    assert listed(dpo, "due_week") == {due_soon.id}
+    assert listed(manager, "overdue") == {foi.id}  # 2 February + 20 working days = 2 March
+    assert requests.dashboard_counts(dpo, today) == requests.RequestCounts(due_this_week=1, overdue=2)
+    assert requests.dashboard_counts(team["caseworker"], today) is None
+    assert requests.get_request(manager, overdue_long.id) is None
+    assert requests.get_request(dpo, foi.id) is None
+
+
+def test_pausing_the_clock_moves_the_deadline_by_the_days_paused(app, team, outbox):
+    request = sar(app)
+    dpo = actor(team["dpo"])
+    today = dt.date(2026, 3, 20)
+    subject_access.record_clock_event(request, "pause", dt.date(2026, 2, 10), "Which meeting notes?", dpo, today)
+    assert request.status == "paused"
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.record_clock_event(request, "pause", dt.date(2026, 2, 11), "Again", dpo, today)
+    assert "resume it first" in refused.value.problems["clock_event"]
+    subject_access.record_clock_event(request, "resume", dt.date(2026, 2, 20), "They told us", dpo, today)
+    assert request.status == "open"
+    # 28 February + 10 days paused = 10 March (a Tuesday).
+    assert request.due_on == dt.date(2026, 3, 10)
+    assert any("paused for 10 days" in step for step in requests.working(request).steps)
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.record_clock_event(request, "resume", dt.date(2026, 2, 21), "x", dpo, today)
+    assert refused.value.problems == {"clock_event": "The clock is not paused"}
+    # Identity evidence arriving later starts the clock again from that day.
+    subject_access.record_clock_event(request, "start", dt.date(2026, 3, 3), "Passport copy arrived", dpo, today)
+    # 3 April 2026 is Good Friday and 6 April Easter Monday: due Tuesday 7 April.
+    assert request.due_on == dt.date(2026, 4, 7)
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.record_clock_event(request, "pause", dt.date(2026, 3, 1), "Earlier than the last", dpo, today)
+    assert "on or after the last clock change" in refused.value.problems["clock_on"]
+
+
+def test_an_extension_is_made_once_by_at_most_two_months_with_a_reason_and_a_timely_notice(app, team, outbox):
+    request = sar(app)
+    dpo = actor(team["dpo"])
+    today = dt.date(2026, 3, 20)
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.extend(request, 3, "", None, dpo, today)
+    assert set(refused.value.problems) == {"extension_months", "extension_reason", "notice_sent_on"}
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.extend(request, 2, "Many records", dt.date(2026, 3, 3), dpo, today)
+    assert "within the original deadline" in refused.value.problems["notice_sent_on"]
+    subject_access.extend(request, 2, "Many records across two cases", dt.date(2026, 2, 20), dpo, today)
+    assert request.due_on == dt.date(2026, 4, 30)  # 31 January + 3 months: April's last day
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.extend(request, 1, "More", dt.date(2026, 2, 21), dpo, today)
+    assert "already been extended" in refused.value.problems["extension_months"]
+
+
+# Received 31 January 2026: a child born 30 January 2013 is 13 then, one born 1 February 2013 is 12.
+@pytest.mark.parametrize(("born", "needed"), [(dt.date(2013, 1, 30), True), (dt.date(2013, 2, 1), False)])
+def test_a_parent_asking_for_a_child_over_12_needs_the_childs_confirmation_recorded(app, team, outbox, born, needed):
+    request = sar(app, subject_date_of_birth=born)
+    assert subject_access.needs_child_confirmation(request) is needed
+    if needed:
+        assert "the outcome of seeking the child's confirmation has not been recorded" in (
+            subject_access.release_problems(request)
+        )
+        with pytest.raises(RequestRefused) as refused:
+            subject_access.record_child_confirmation(request, "not_sought", "", actor(team["dpo"]))
+        assert refused.value.problems == {"child_confirmation_note": "Enter why it was not sought"}
+        subject_access.record_child_confirmation(
+            request, "agreed", "Spoke to her at school; she agreed.", actor(team["dpo"])
+        )
+        assert request.child_confirmation == "agreed"
+    else:
+        with pytest.raises(RequestRefused):
+            subject_access.record_child_confirmation(request, "agreed", "x", actor(team["dpo"]))
+
+
+@pytest.fixture
+def casework_world(app, client, team, outbox):
+    """A referral with a case whose note names a neighbour and whose consent names a school."""
+    send(client, "self", start(client, "self", self_referral_answers()))
+    referral = db.session.scalars(db.select(Referral)).one()
+    worker = actor(team["caseworker"])
+    case = triage.accept(referral, worker, dt.date(2026, 1, 5), 6)
+    casework.add_note(case, "Met Zoë. Her neighbour Priya Raman (priya@example.net, 07700 900123) came along.", worker)
+    record_case_consent(
+        case,
+        CaseConsent("parent_carer", dt.date(2026, 1, 6), "written", True, ["Hillside Academy"], None, ""),
+        dt.date(2015, 3, 14),
+        worker,
+        dt.date(2026, 1, 6),
+        6,
+    )
+    log_contact(
+        referral,
+        ContactDetails(dt.date(2026, 1, 7), "call", "outgoing", "Called Zoë back."),
+        worker,
+        dt.date(2026, 1, 7),
+        case=case,
+    )
+    return referral, case
+
+
+def pdf_text(content: bytes) -> str:
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
+    ).stdout.decode()
+
+
+def test_records_are_found_by_keyed_hashes_and_the_response_withholds_other_people(app, team, casework_world):
+    referral, _ = casework_world
+    dpo = actor(team["dpo"])
+    today = dt.date(2026, 2, 10)
+    # Typed differently from the referral: case, spacing and hyphens do not stop the match.
+    request = sar(app, subject_name="SIÂN 李 ó  briain", subject_date_of_birth=dt.date(2015, 3, 14))
+    unrelated = sar(
+        app, key="k2", subject_name="Someone Else", requester=Requester("X", "x@example.com", None, None, None, "email")
+    )
+    (match,) = subject_access.matching_records(request, dpo)
+    assert match.referral.id == referral.id
+    assert match.reasons == ["name and date of birth", "the requester's email address"]
+    assert subject_access.matching_records(unrelated, dpo) == []
+    with pytest.raises(RequestRefused):
+        subject_access.choose_records(unrelated, [referral.id], dpo)
+
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.response_pdf(request, False, False, dpo, today)
+    assert "identity has not been verified" in refused.value.problems["response_pdf"]
+    subject_access.verify_identity(request, "photo_id_and_address", dt.date(2026, 2, 3), dpo, today)
+    subject_access.choose_records(request, [referral.id], dpo)
+    subject_access.add_withheld_name(request, "Priya Raman", dpo)
+
+    filename, content = subject_access.response_pdf(request, False, False, dpo, today)
+    assert filename == f"{request.reference}.pdf"
+    text = pdf_text(content)
+    assert "Priya" not in text and "Raman" not in text
+    assert "priya@example.net" not in text and "900123" not in text
+    assert "Hillside Academy" not in text
+    assert "Met Zoë" in text and "Siân" in text
+    assert "Casey Worker" in text  # staff acting in their role are named by default
+    assert "redaction log" not in text.lower()
+
+    _, team_copy = subject_access.response_pdf(request, True, True, dpo, today)
+    team_text = pdf_text(team_copy)
+    assert "Casey Worker" not in team_text
+    assert "Redaction log" in team_text and "not for release" in team_text
+    actions = db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.record_type == "information_request"))
+    assert list(actions).count("subject access response generated and downloaded") == 2
+
+
+def test_closing_follows_each_kinds_rules(app, team, outbox):
+    mailer = app.extensions["portal_mailer"]
+    dpo, manager = actor(team["dpo"]), actor(team["manager"])
+    request = sar(app)
+    today = dt.date(2026, 2, 20)
+    with pytest.raises(RequestRefused) as refused:
+        requests.close(request, Closure("records_sent", dt.date(2026, 2, 19), "Sent by email"), dpo, today)
+    assert "cannot be released yet" in refused.value.problems["outcome"]
+    requests.close(request, Closure("no_records_held", dt.date(2026, 2, 19), "We hold nothing"), dpo, today)
+    assert request.status == "closed"
+    assert requests.time_to_respond(request) == "Answered in 19 calendar days from receipt, within the deadline."
+    assert requests.destruction_date(request, 3) == dt.date(2029, 2, 19)
+
+    foi = requests.submit_foi(FoiAnswers(PARENT, "Staff numbers?"), "f", mailer, RECEIVED)
+    with pytest.raises(RequestRefused) as refused:
+        requests.close(foi, Closure("partly_withheld", dt.date(2026, 2, 19), "Sent totals"), manager, today)
+    assert set(refused.value.problems) == {"exemptions"}
+    requests.close(foi, Closure("partly_withheld", dt.date(2026, 2, 19), "Sent totals", "s.40(2)"), manager, today)
+    assert requests.time_to_respond(foi) == "Answered in 14 working days from receipt, within the deadline."
+
+    complaint = requests.submit_complaint(ComplaintAnswers(PARENT, "Wrong address", None, None), "c", mailer, RECEIVED)
+    with pytest.raises(RequestRefused) as refused:
+        requests.close(complaint, Closure("upheld", dt.date(2026, 2, 19), "Apologised"), dpo, today)
+    assert "acknowledgement" in refused.value.problems["outcome"]
+    requests.acknowledge_complaint(complaint, dt.date(2026, 2, 2), dpo, today)
+    assert not requests.is_overdue(complaint, dt.date(2026, 4, 1))
+    requests.close(complaint, Closure("upheld", dt.date(2026, 2, 19), "Apologised"), dpo, today)
