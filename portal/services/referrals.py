@@ -9,17 +9,13 @@ referral it already made, so a double click never makes two.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
-
 from portal.crypto import keyring, normalise_email
-from portal.extensions import db
 from portal.models.referrals import ConsentAttestation, Person, Referral, utcnow
-from portal.services import references
+from portal.services import intake
 from portal.services.consent import (
     ATTESTATION_STATEMENT,
     Attestation,
@@ -120,7 +116,7 @@ def submit_self_referral(
     people = [_child(answers.child, answers.contact if answers.completed_by == "young_person" else None)]
     if answers.completed_by == "parent_carer":
         people.append(_contact_person("parent_carer", answers.parent_carer_name or "", answers.contact))
-    referral = _store(
+    referral, made = _store(
         submission_key,
         lambda: Referral(
             route="self",
@@ -133,7 +129,8 @@ def submit_self_referral(
             people=people,
         ),
     )
-    _acknowledge(mailer, answers.contact.email, referral)
+    if made:  # a resent page gets its referral back, not a second e-mail
+        _acknowledge(mailer, answers.contact.email, referral)
     return referral
 
 
@@ -163,7 +160,7 @@ def submit_professional_referral(
     if not child_is_contact:
         people.append(_contact_person("parent_carer", answers.parent_carer_name or "", answers.contact))
     attestation = answers.attestation
-    referral = _store(
+    referral, made = _store(
         submission_key,
         lambda: Referral(
             route="professional",
@@ -190,7 +187,8 @@ def submit_professional_referral(
             ],
         ),
     )
-    _acknowledge(mailer, referrer.email, referral)
+    if made:
+        _acknowledge(mailer, referrer.email, referral)
     return referral
 
 
@@ -225,39 +223,11 @@ def _apply_contact(person: Person, contact: Contact) -> None:
     person.postcode = contact.postcode
 
 
-def _submission_key_hash(submission_key: str) -> str:
-    # The key is 192 random bits, so a plain digest cannot be reversed by guessing; unlike the
-    # personal look-ups it needs no secret key, and so no re-keying when keys rotate.
-    return hashlib.sha256(submission_key.encode("utf-8")).hexdigest()
-
-
-def find_by_submission_key(submission_key: str) -> Referral | None:
-    return db.session.scalars(
-        db.select(Referral).where(Referral.submission_key_hash == _submission_key_hash(submission_key))
-    ).first()
-
-
-def _store(submission_key: str, build: Callable[[], Referral], attempts: int = 5) -> Referral:
-    """Insert the referral under a fresh random reference; a clash on the reference (vanishingly
-    rare) is retried with another, a clash on the submission key means it is already stored."""
-    for _ in range(attempts):
-        existing = find_by_submission_key(submission_key)
-        if existing is not None:
-            return existing
-        reference = references.generate("SPS")
-        referral = build()
-        referral.reference = str(reference)
-        referral.reference_hash = keyring().lookup_hash(str(reference))
-        referral.submission_key_hash = _submission_key_hash(submission_key)
-        db.session.add(referral)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            continue
+def _store(submission_key: str, build: Callable[[], Referral]) -> tuple[Referral, bool]:
+    referral, made = intake.store_once(Referral, "SPS", submission_key, build)
+    if made:
         log.info("referral %s stored (route %s)", referral.id, referral.route)
-        return referral
-    raise RuntimeError("could not store the referral after several attempts")
+    return referral, made
 
 
 def _acknowledge(mailer: Mailer, address: str | None, referral: Referral) -> None:

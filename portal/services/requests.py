@@ -11,20 +11,18 @@ the PDF) are in ``portal.services.subject_access``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from portal.crypto import keyring
 from portal.extensions import db
 from portal.models.referrals import utcnow
 from portal.models.requests import InformationRequest, RequestClockEvent
 from portal.models.staff import StaffUser
-from portal.services import audit, deadlines, references
+from portal.services import audit, deadlines, intake, references
 from portal.services.audit import Actor
 from portal.services.clock import london_datetime
 from portal.services.deadlines import Working
@@ -166,11 +164,6 @@ def reply_problems(requester: Requester, kind: str) -> dict[str, str]:
     return contact_problems(requester.contact())
 
 
-def _submission_key_hash(submission_key: str) -> str:
-    # 192 random bits: a plain digest cannot be reversed by guessing (as for referrals).
-    return hashlib.sha256(submission_key.encode("utf-8")).hexdigest()
-
-
 def _received(received_at: dt.datetime | None) -> tuple[dt.datetime, dt.date]:
     moment = received_at or utcnow()
     return moment, london_datetime(moment).date()
@@ -260,41 +253,14 @@ def _base(
     )
 
 
-def find_by_submission_key(submission_key: str) -> InformationRequest | None:
-    return db.session.scalars(
-        select(InformationRequest).where(InformationRequest.submission_key_hash == _submission_key_hash(submission_key))
-    ).first()
-
-
 def _store_and_acknowledge(
-    kind: str,
-    submission_key: str,
-    build: Callable[[], InformationRequest],
-    mailer: Mailer,
-    email: str | None,
-    attempts: int = 5,
+    kind: str, submission_key: str, build: Callable[[], InformationRequest], mailer: Mailer, email: str | None
 ) -> InformationRequest:
-    """Insert under a fresh random reference; a clash on the reference (vanishingly rare) is
-    retried, a clash on the submission key means the request is already stored."""
-    for _ in range(attempts):
-        existing = find_by_submission_key(submission_key)
-        if existing is not None:
-            return existing
-        reference = references.generate(PREFIXES[kind])
-        request = build()
-        request.reference = str(reference)
-        request.reference_hash = keyring().lookup_hash(str(reference))
-        request.submission_key_hash = _submission_key_hash(submission_key)
-        db.session.add(request)
-        try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
-            continue
+    request, made = intake.store_once(InformationRequest, PREFIXES[kind], submission_key, build)
+    if made:  # a resent page gets its request back, not a second e-mail
         log.info("information request %s stored (%s)", request.id, kind)
         _acknowledge(mailer, email, request)
-        return request
-    raise RuntimeError("could not store the request after several attempts")
+    return request
 
 
 def _acknowledge(mailer: Mailer, address: str | None, request: InformationRequest) -> None:

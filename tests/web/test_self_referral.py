@@ -45,12 +45,13 @@ def test_without_agreeing_to_the_privacy_notice_nothing_is_stored(client, app_co
     assert count(Referral) == 0
 
 
-def test_sending_the_same_page_twice_makes_one_referral(client, app_context):
+def test_sending_the_same_page_twice_makes_one_referral(client, app_context, outbox):
     check = start(client, "self", self_referral_answers())
     first = send(client, "self", check)
     second = send(client, "self", check)
     assert first.status_code == second.status_code == 302
     assert count(Referral) == 1
+    assert len(outbox) == 1, "the referral is acknowledged once"
 
 
 def test_change_returns_to_the_form_with_every_answer_kept(client, app_context):
