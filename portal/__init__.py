@@ -23,6 +23,9 @@ from portal.sessions import PortalSessionInterface
 from portal.staff.access import login_manager, staff_navigation, volunteer_only
 
 log = logging.getLogger(__name__)
+# WeasyPrint logs every step of every PDF at INFO (some of them while being imported), which would
+# bury the app's own log.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 ERROR_PAGES = {400, 403, 404, 405, 413, 429, 500, 503}
 

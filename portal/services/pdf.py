@@ -4,7 +4,6 @@ value (portal.services.redaction), and nothing in the document can make WeasyPri
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -16,9 +15,6 @@ from portal.services.redaction import MARKER, Withholding
 
 TEMPLATE = "pdf/subject_access.html"
 STYLESHEET = "pdf/subject_access.css"
-
-# WeasyPrint logs every step of every rendering at INFO, which would bury the app's own log.
-logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)

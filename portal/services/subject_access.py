@@ -88,6 +88,8 @@ def verify_identity(
     request: InformationRequest, how: str | None, verified_on: dt.date | None, actor: Actor, today: dt.date
 ) -> None:
     _sar_only(request, "verified_how")
+    if request.identity_verified_on is not None:
+        raise RequestRefused({"verified_how": "The identity is already recorded as verified"})
     problems = {}
     if how not in VERIFIED_HOW_LABELS:
         problems["verified_how"] = "Select how the identity was verified"
@@ -285,9 +287,13 @@ def add_withheld_name(request: InformationRequest, text: str, actor: Actor) -> N
     db.session.commit()
 
 
-def remove_withheld_name(request: InformationRequest, name_id: int, actor: Actor) -> None:
+def withheld_name_on(request: InformationRequest, name_id: int) -> WithheldName | None:
+    return next((name for name in request.withheld_names if name.id == name_id), None)
+
+
+def remove_withheld_name(request: InformationRequest, name: WithheldName, actor: Actor) -> None:
     _sar_only(request, "withheld_name")
-    request.withheld_names = [name for name in request.withheld_names if name.id != name_id]
+    request.withheld_names.remove(name)
     audit.record(actor, "withheld name removed", "information_request", request.id)
     db.session.commit()
 
@@ -537,6 +543,10 @@ def response_pdf(
     problems = release_problems(request)
     if request.kind != "sar":
         problems = ["only a subject access request has a records response"]
+    elif request.status == "closed":
+        # The records may have changed since the response went out: a new PDF would not be a copy
+        # of what was sent.
+        problems = ["the request is closed"]
     if problems:
         raise RequestRefused({"response_pdf": f"The response cannot be made yet: {'; '.join(problems)}"})
     document, withheld = build_response(request, for_team, withhold_staff_names, today)

@@ -247,8 +247,11 @@ def add_withheld_name(request_id: int) -> ResponseReturnValue:
 @allow("dpo")
 def remove_withheld_name(request_id: int, name_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
+    name = subject_access.withheld_name_on(found, name_id)
+    if name is None:
+        abort(404)
     try:
-        subject_access.remove_withheld_name(found, name_id, current_actor())
+        subject_access.remove_withheld_name(found, name, current_actor())
     except RequestRefused as refusal:
         return _render(found, refusal.problems, 400)
     return _back(found, "withheld")

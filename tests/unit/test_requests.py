@@ -268,12 +268,22 @@ def test_records_are_found_by_keyed_hashes_and_the_response_withholds_other_peop
     assert "Casey Worker" in text  # staff acting in their role are named by default
     assert "redaction log" not in text.lower()
 
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.verify_identity(request, "seen_in_person", dt.date(2026, 2, 4), dpo, today)
+    assert refused.value.problems == {"verified_how": "The identity is already recorded as verified"}
+
     _, team_copy = subject_access.response_pdf(request, True, True, dpo, today)
     team_text = pdf_text(team_copy)
     assert "Casey Worker" not in team_text
     assert "Redaction log" in team_text and "not for release" in team_text
     actions = db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.record_type == "information_request"))
     assert list(actions).count("subject access response generated and downloaded") == 2
+
+    # Once closed, a new PDF would not be a copy of what was sent.
+    requests.close(request, Closure("records_sent", dt.date(2026, 2, 10), "Sent by email"), dpo, today)
+    with pytest.raises(RequestRefused) as refused:
+        subject_access.response_pdf(request, False, False, dpo, today)
+    assert "closed" in refused.value.problems["response_pdf"]
 
 
 def test_closing_follows_each_kinds_rules(app, team, outbox):
