@@ -83,8 +83,12 @@ def identity_key(full_name: str, date_of_birth: dt.date) -> str:
     """What a person's name-and-birthday look-up hash is made from. Only letters and digits count,
     so case, spacing, hyphens and apostrophes do not stop "Ann-Marie O'Neil" matching
     "ann marie oneil"; the data protection team confirms every match by reading it."""
-    letters = "".join(char for char in unicodedata.normalize("NFKC", full_name).casefold() if char.isalnum())
-    return f"{letters}|{date_of_birth.isoformat()}"
+    return f"{name_letters(full_name)}|{date_of_birth.isoformat()}"
+
+
+def name_letters(full_name: str) -> str:
+    """A name reduced to its letters and digits, case folded: what two spellings of one name share."""
+    return "".join(char for char in unicodedata.normalize("NFKC", full_name).casefold() if char.isalnum())
 
 
 class EncryptedText(TypeDecorator[str]):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from portal.crypto import identity_key, keyring, normalise_email
+from portal.crypto import identity_key, keyring, name_letters, normalise_email
 from portal.extensions import db
 from portal.models.cases import Case, CaseNote, ContactEntry
 from portal.models.consent import ConsentRecord, Disclosure
@@ -30,7 +30,7 @@ from portal.services.contact import METHOD_LABELS as CONTACT_LABELS
 from portal.services.deadlines import SAR_MAX_EXTENSION_MONTHS
 from portal.services.disclosures import BASIS_LABELS
 from portal.services.pdf import Entry, ResponseDocument, Section, render_pdf
-from portal.services.redaction import Redactor
+from portal.services.redaction import MARKER, THIRD_PARTY_REASON, Redactor, Withholding
 from portal.services.requests import RequestRefused, cleaned_text, date_problems, refresh_due_on, staff_names
 from portal.services.validation import NAME_MAX, InvalidInput, required_text
 
@@ -47,6 +47,7 @@ CHILD_CONFIRMATION_LABELS = {
     "not_sought": "Not sought",
     "not_needed": "Not needed",
 }
+OTHER_PERSON = "Another person's details (name and contact details)"
 PERSON_LABELS = {"child": "Child or young person", "parent_carer": "Parent or carer", "referrer": "Referrer"}
 CLOCK_EVENT_LABELS = {"start": "Clock started", "pause": "Clock paused", "resume": "Clock resumed"}
 
@@ -303,7 +304,10 @@ def remove_withheld_name(request: InformationRequest, name: WithheldName, actor:
 WHY_THIRD_PARTY = "Another person's personal data, withheld to protect them (DPA 2018 Sch. 2 para 16)"
 
 
-def _person_entry(person: Person) -> Entry:
+def _person_entry(person: Person, whole_entries: set[int], log: list[Withholding], where: str) -> Entry:
+    if person.id in whole_entries:
+        log.append(Withholding(OTHER_PERSON, f"{where}: {PERSON_LABELS[person.role].lower()}", THIRD_PARTY_REASON))
+        return Entry(PERSON_LABELS[person.role], None, [("Details", MARKER)])
     fields = (
         ("Name", person.full_name),
         ("Date of birth", long_date(person.date_of_birth)),
@@ -315,7 +319,9 @@ def _person_entry(person: Person) -> Entry:
     return Entry(PERSON_LABELS[person.role], None, [(label, value) for label, value in fields if value])
 
 
-def _sections_of(referral: Referral) -> tuple[list[Section], list[str]]:
+def _sections_of(
+    referral: Referral, whole_entries: set[int], log: list[Withholding]
+) -> tuple[list[Section], list[str]]:
     """The referral and its case as sections (empty ones left out); and the staff named in them."""
     case = db.session.scalar(select(Case).where(Case.referral_id == referral.id))
     on_referral = ContactEntry.referral_id == referral.id
@@ -365,7 +371,10 @@ def _sections_of(referral: Referral) -> tuple[list[Section], list[str]]:
                         ("Status", referral.status.capitalize()),
                     ],
                 ),
-                *(_person_entry(person) for person in referral.people),
+                *(
+                    _person_entry(person, whole_entries, log, f"Referral {referral.reference}")
+                    for person in referral.people
+                ),
             ],
         )
     ]
@@ -447,28 +456,41 @@ def _sections_of(referral: Referral) -> tuple[list[Section], list[str]]:
     return [section for section in sections if section.entries], list(names.values())
 
 
-def _third_parties(referrals: list[Referral], request: InformationRequest) -> tuple[list[str], list[str]]:
-    """Names to withhold and words to keep: the subject and requester are kept; the referrer,
-    parties named in consent, disclosure recipients and names the team added are withheld."""
-    keep = [request.requester_name, request.subject_name or "", request.email or "", request.phone or ""]
-    keep += [name.strip() for name in (request.subject_other_names or "").replace(";", ",").split(",")]
-    withhold = [name.text for name in request.withheld_names]
+@dataclass
+class _ThirdParties:
+    withhold: list[str]  # names and contact details to withhold wherever they appear
+    keep: list[str]  # the requester's and the subject's own, never withheld
+    whole_entries: set[int]  # people in the referrals whose every detail is withheld
+
+
+def _same_name(name: str, other: str | None) -> bool:
+    return bool(other) and name_letters(name) == name_letters(other or "")
+
+
+def _third_parties(referrals: list[Referral], request: InformationRequest) -> _ThirdParties:
+    """The subject and the requester are kept. Withheld: the referrer; a parent or carer who is
+    not the requester (a separated parent's details are theirs, not the child's), though a young
+    person asking for their own records keeps their parent's name; parties named in consent;
+    disclosure recipients; and the names the team added."""
+    found = _ThirdParties([name.text for name in request.withheld_names], [], set())
+    found.keep = [request.requester_name, request.subject_name or "", request.email or "", request.phone or ""]
+    found.keep += [name.strip() for name in (request.subject_other_names or "").replace(";", ",").split(",")]
     for referral in referrals:
         for person in referral.people:
-            if person.role == "referrer":
-                withhold += [person.full_name, person.email or "", person.phone or ""]
-            elif (
-                request.acting_as == "self"
-                and person.role == "parent_carer"
-                and request.subject_name != person.full_name
-            ):
-                # A young person asking for their own records: the parent's contact details are
-                # the parent's data, though the parent's name is kept as part of the young person's story.
-                withhold += [person.email or "", person.phone or ""]
+            contacts = [person.email or "", person.phone or ""]
+            if person.role == "child" or _same_name(person.full_name, request.subject_name):
+                continue
+            if _same_name(person.full_name, request.requester_name):
+                found.keep += contacts
+            elif person.role == "parent_carer" and request.acting_as == "self":
+                found.withhold += contacts
+            else:
+                found.withhold += [person.full_name, *contacts]
+                found.whole_entries.add(person.id)
         case_id = db.session.scalar(select(Case.id).where(Case.referral_id == referral.id))
         if case_id is not None:
-            withhold += list(db.session.scalars(select(Disclosure.recipient).where(Disclosure.case_id == case_id)))
-            withhold += [
+            found.withhold += db.session.scalars(select(Disclosure.recipient).where(Disclosure.case_id == case_id))
+            found.withhold += [
                 party.name
                 for consent in db.session.scalars(
                     select(ConsentRecord)
@@ -477,7 +499,9 @@ def _third_parties(referrals: list[Referral], request: InformationRequest) -> tu
                 )
                 for party in consent.parties
             ]
-    return [name for name in withhold if name], [word for word in keep if word]
+    found.withhold = [name for name in found.withhold if name]
+    found.keep = [word for word in found.keep if word]
+    return found
 
 
 def build_response(
@@ -493,14 +517,17 @@ def build_response(
             .order_by(Referral.id)
         )
     )
-    withhold, keep = _third_parties(referrals, request)
+    parties = _third_parties(referrals, request)
     sections: list[Section] = []
     staff: list[str] = []
+    withheld_whole: list[Withholding] = []
     for referral in referrals:
-        referral_sections, named_staff = _sections_of(referral)
+        referral_sections, named_staff = _sections_of(referral, parties.whole_entries, withheld_whole)
         sections += referral_sections
         staff += named_staff
-    redactor = Redactor(withhold, keep=keep, staff_names=staff, withhold_staff_names=withhold_staff_names)
+    redactor = Redactor(
+        parties.withhold, keep=parties.keep, staff_names=staff, withhold_staff_names=withhold_staff_names
+    )
     redacted = [
         Section(
             section.title,
@@ -530,9 +557,9 @@ def build_response(
         subject_name=request.subject_name or request.requester_name,
         generated_on=today,
         sections=redacted,
-        redaction_log=list(redactor.log) if for_team else None,
+        redaction_log=[*withheld_whole, *redactor.log] if for_team else None,
     )
-    return document, len(redactor.log)
+    return document, len(withheld_whole) + len(redactor.log)
 
 
 def response_pdf(

@@ -313,3 +313,34 @@ def test_closing_follows_each_kinds_rules(app, team, outbox):
     requests.acknowledge_complaint(complaint, dt.date(2026, 2, 2), dpo, today)
     assert not requests.is_overdue(complaint, dt.date(2026, 4, 1))
     requests.close(complaint, Closure("upheld", dt.date(2026, 2, 19), "Apologised"), dpo, today)
+
+
+def ready_response(app, team, referral, **overrides):
+    dpo = actor(team["dpo"])
+    request = sar(app, subject_date_of_birth=dt.date(2015, 3, 14), **overrides)
+    subject_access.verify_identity(request, "photo_id_and_address", dt.date(2026, 2, 3), dpo, dt.date(2026, 2, 10))
+    subject_access.choose_records(request, [referral.id], dpo)
+    return request, dpo
+
+
+def test_the_requesting_parents_own_details_are_kept(app, team, casework_world):
+    referral, _ = casework_world
+    request, dpo = ready_response(app, team, referral)
+    text = pdf_text(subject_access.response_pdf(request, False, False, dpo, dt.date(2026, 2, 10))[1])
+    assert "Zoë Ó Briain-Nakamura" in text and "07700 900982" in text and "1 Example Street" in text
+
+
+def test_another_parents_details_are_withheld_whole(app, team, casework_world):
+    """A separated parent asking for their child's records does not get the other parent's
+    name, telephone number or address."""
+    referral, _ = casework_world
+    other_parent = Requester("Sam Other", "sam.other@example.com", None, None, None, "email")
+    request, dpo = ready_response(app, team, referral, requester=other_parent, key="other")
+    # The portal knows her full name; the note calls her by her first name, which the team adds.
+    subject_access.add_withheld_name(request, "Zoë", dpo)
+    _, team_copy = subject_access.response_pdf(request, True, False, dpo, dt.date(2026, 2, 10))
+    text = pdf_text(team_copy)
+    for detail in ("Nakamura", "zoe.family@example.com", "900982", "1 Example Street"):
+        assert detail not in text
+    assert "Siân" in text and "Met [withheld]" in text
+    assert "Another person's details" in text
