@@ -379,12 +379,14 @@ def is_overdue(request: InformationRequest, today: dt.date) -> bool:
 
 
 def find_by_reference(viewer: StaffUser, text: str) -> InformationRequest | None:
-    """``references.InvalidReference`` when the text is not a reference."""
-    reference = references.parse(text, default_prefix="SAR")
+    """``references.InvalidReference`` when the text is not a reference. Typed without its prefix,
+    a reference is taken for the first kind the viewer handles."""
+    kinds = kinds_handled(viewer)
+    reference = references.parse(text, default_prefix=PREFIXES[kinds[0]] if kinds else "SAR")
     return db.session.scalars(
         select(InformationRequest).where(
             InformationRequest.reference_hash.in_(keyring().lookup_hashes(str(reference))),
-            InformationRequest.kind.in_(kinds_handled(viewer)),
+            InformationRequest.kind.in_(kinds),
         )
     ).first()
 

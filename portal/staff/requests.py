@@ -59,6 +59,7 @@ def queue() -> ResponseReturnValue:
         search_error=search_error,
         views=requests.VIEWS,
         kind_labels=requests.KIND_LABELS,
+        prefixes=requests.PREFIXES,
         is_overdue=requests.is_overdue,
         filter_args={name: value for name, value in request.args.items() if name != "page" and value},
     )

@@ -791,3 +791,11 @@ def test_every_character_of_a_name_in_the_response_is_drawn(app, dpo, team, fami
     assert CHILD in pdf_text(response.data)  # the text layer has it; the question is the drawing
     missing = [record.getMessage() for record in caplog.records if ".notdef" in record.getMessage()]
     assert not missing, missing
+
+
+def test_a_manager_finds_an_foi_request_by_its_code_without_the_prefix(app, manager):
+    foi = make_foi(app, london_today())
+    code = foi.reference.removeprefix("FOI-").replace("-", "").lower()
+    response = manager.get(f"/staff/requests?reference={code}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/staff/requests/{foi.id}")
