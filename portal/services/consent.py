@@ -34,6 +34,7 @@ ATTESTATION_STATEMENT = (
 )
 
 GIVER_LABELS = {"parent_carer": "Parent or carer", "young_person": "The young person"}
+REVIEW_LABELS = {"confirmed": "Confirmed", "changed": "Changed", "withdrawn": "Withdrawn"}
 METHOD_LABELS = {"written": "In writing", "verbal": "Verbally (in person or by phone)", "email": "By email"}
 
 

@@ -18,13 +18,13 @@ from sqlalchemy.orm import selectinload
 from portal.crypto import identity_key, keyring, name_letters, normalise_email
 from portal.extensions import db
 from portal.models.cases import Case, CaseNote, ContactEntry
-from portal.models.consent import ConsentRecord, Disclosure
+from portal.models.consent import ConsentRecord, ConsentReview, Disclosure
 from portal.models.referrals import Person, Referral, utcnow
 from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
 from portal.services import audit, references
 from portal.services.audit import Actor
 from portal.services.clock import long_date
-from portal.services.consent import GIVER_LABELS, METHOD_LABELS
+from portal.services.consent import GIVER_LABELS, METHOD_LABELS, REVIEW_LABELS
 from portal.services.contact import DIRECTION_LABELS
 from portal.services.contact import METHOD_LABELS as CONTACT_LABELS
 from portal.services.deadlines import SAR_MAX_EXTENSION_MONTHS
@@ -334,6 +334,7 @@ def _sections_of(
     )
     notes: list[CaseNote] = []
     consents: list[ConsentRecord] = []
+    reviews: list[ConsentReview] = []
     disclosures: list[Disclosure] = []
     if case is not None:
         notes = list(
@@ -347,6 +348,11 @@ def _sections_of(
                 .order_by(ConsentRecord.given_on)
             )
         )
+        reviews = list(
+            db.session.scalars(
+                select(ConsentReview).where(ConsentReview.case_id == case.id).order_by(ConsentReview.reviewed_on)
+            )
+        )
         disclosures = list(
             db.session.scalars(
                 select(Disclosure).where(Disclosure.case_id == case.id).order_by(Disclosure.disclosed_on)
@@ -355,7 +361,7 @@ def _sections_of(
     names = staff_names(
         {entry.recorded_by_id for entry in contacts}
         | {note.written_by_id for note in notes}
-        | {entry.recorded_by_id for entry in (*consents, *disclosures)}
+        | {entry.recorded_by_id for entry in (*consents, *reviews, *disclosures)}
     )
     sections = [
         Section(
@@ -415,6 +421,23 @@ def _sections_of(
                     ],
                 )
                 for consent in consents
+            ],
+        )
+    )
+    sections.append(
+        Section(
+            "Consent reviews",
+            [
+                Entry(
+                    "Consent reviewed",
+                    review.reviewed_on,
+                    [
+                        ("Outcome", REVIEW_LABELS.get(review.outcome, review.outcome)),
+                        ("Next review due", long_date(review.next_due) or "None: consent withdrawn"),
+                        ("Recorded by", names.get(review.recorded_by_id, "")),
+                    ],
+                )
+                for review in reviews
             ],
         )
     )

@@ -15,6 +15,7 @@ from portal.services.clock import london_today
 from portal.services.consent import (
     GIVER_LABELS,
     METHOD_LABELS,
+    REVIEW_LABELS,
     CaseConsent,
     ConsentNotRecorded,
     record_case_consent,
@@ -32,7 +33,6 @@ bp = staff_blueprint("staff_cases", __name__)
 WORKERS = ("volunteer", "caseworker", "manager")
 DECIDERS = ("caseworker", "manager")
 STATUS_LABELS = {"open": "Open", "inactive": "Inactive", "closed": "Closed"}
-REVIEW_LABELS = {"confirmed": "Confirmed", "changed": "Changed", "withdrawn": "Withdrawn"}
 ERROR_ANCHORS = {
     "given_on": "given_on-day",
     "withdrawn_on": "withdrawn_on-day",

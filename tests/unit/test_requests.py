@@ -11,7 +11,7 @@ from portal.extensions import db
 from portal.models import AuditEntry, InformationRequest, Referral
 from portal.services import casework, requests, subject_access, triage
 from portal.services.audit import Actor
-from portal.services.consent import CaseConsent, record_case_consent
+from portal.services.consent import CaseConsent, record_case_consent, record_review
 from portal.services.contact import ContactDetails, log_contact
 from portal.services.deadlines import foi_deadline
 from portal.services.requests import (
@@ -219,6 +219,7 @@ def casework_world(app, client, team, outbox):
         dt.date(2026, 1, 6),
         6,
     )
+    record_review(case, dt.date(2026, 1, 20), "confirmed", None, worker, dt.date(2026, 1, 20), 6)
     log_contact(
         referral,
         ContactDetails(dt.date(2026, 1, 7), "call", "outgoing", "Called Zoë back."),
@@ -265,6 +266,7 @@ def test_records_are_found_by_keyed_hashes_and_the_response_withholds_other_peop
     assert "priya@example.net" not in text and "900123" not in text
     assert "Hillside Academy" not in text
     assert "Met Zoë" in text and "Siân" in text
+    assert "Consent reviewed" in text and "20 July 2026" in text  # the next review, 6 months on
     assert "Casey Worker" in text  # staff acting in their role are named by default
     assert "redaction log" not in text.lower()
 
