@@ -799,3 +799,16 @@ def test_a_manager_finds_an_foi_request_by_its_code_without_the_prefix(app, mana
     response = manager.get(f"/staff/requests?reference={code}")
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/staff/requests/{foi.id}")
+
+
+def test_a_long_queue_is_split_into_pages_that_keep_the_view(app, dpo):
+    for _ in range(requests.PAGE_SIZE + 2):
+        make_complaint(app, london_today())
+    first = dpo.get("/staff/requests?view=open&kind=complaint").get_data(as_text=True)
+    assert f"{requests.PAGE_SIZE + 2} requests (page 1 of 2)" in words(first)
+    assert 'href="/staff/requests?page=2&amp;view=open&amp;kind=complaint"' in first
+    assert "govuk-pagination__prev" not in first
+    second = dpo.get("/staff/requests?page=2&view=open&kind=complaint").get_data(as_text=True)
+    assert len(queue_rows(second)) == 2
+    assert 'href="/staff/requests?page=1&amp;view=open&amp;kind=complaint"' in second
+    assert "govuk-pagination__next" not in second
