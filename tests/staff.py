@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+import subprocess
 
 import pyotp
 from flask import Flask
@@ -85,3 +86,15 @@ def sign_in(client, app: Flask, user: StaffUser):
 def csrf_token(client) -> str:
     """A CSRF token of the signed-in session (the account page is open to every role)."""
     return csrf_from(client.get("/staff/account").get_data(as_text=True))
+
+
+def date_fields(prefix: str, day: dt.date) -> dict[str, str]:
+    """A GOV.UK date input's three boxes, filled in with ``day``."""
+    return {f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)}
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF as pdftotext lays it out; pages are separated by form feeds."""
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True, timeout=60
+    ).stdout.decode()

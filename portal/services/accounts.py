@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -18,7 +19,7 @@ from portal.models.referrals import utcnow
 from portal.models.staff import ROLES, StaffUser
 from portal.services import audit, mfa
 from portal.services.audit import Actor
-from portal.services.clock import add_months
+from portal.services.clock import add_months, long_date
 from portal.services.passwords import (
     PasswordRejected,
     check_new_password,
@@ -183,7 +184,7 @@ def access_gaps(user: StaffUser, today: dt.date, valid_months: int, agreement_ve
     if expires is None:
         gaps.append("Your confidentiality training has not been recorded.")
     elif expires <= today:
-        gaps.append(f"Your confidentiality training expired on {expires.day} {expires:%B %Y}.")
+        gaps.append(f"Your confidentiality training expired on {long_date(expires)}.")
     if "volunteer" in user.role_set and user.volunteer_agreement_version != agreement_version:
         gaps.append(f"You have not signed the current Volunteer Agreement (version {agreement_version}).")
     return gaps
@@ -191,3 +192,11 @@ def access_gaps(user: StaffUser, today: dt.date, valid_months: int, agreement_ve
 
 def generated_password() -> str:
     return secrets.token_urlsafe(15)
+
+
+def staff_names(ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of the staff with these ids (blanks skipped), in one query."""
+    wanted = {staff_id for staff_id in ids if staff_id is not None}
+    if not wanted:
+        return {}
+    return {user.id: user.name for user in db.session.scalars(db.select(StaffUser).where(StaffUser.id.in_(wanted)))}

@@ -22,11 +22,11 @@ from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentRecord, ConsentReview, Disclosure
 from portal.models.referrals import Referral, utcnow
 from portal.models.staff import StaffUser
-from portal.services import audit, references
+from portal.services import accounts, audit, references
 from portal.services.audit import Actor
-from portal.services.clock import add_months
+from portal.services.clock import add_months, long_date
 from portal.services.problems import Page, Refusal, page_number
-from portal.services.validation import LONG_TEXT_MAX, InvalidInput, add_years, required_text
+from portal.services.validation import long_text, recorded_date_problem, retention_ends
 
 PAGE_SIZE = 25
 CASE_ROLES = frozenset({"caseworker", "manager"})
@@ -188,11 +188,7 @@ def timeline(case: Case, with_revisions: bool = False) -> list[TimelineEntry]:
     staff_ids |= {entry.recorded_by_id for entry in (*contacts, *consents, *reviews, *disclosures)}
     staff_ids |= {consent.withdrawal_recorded_by_id for consent in consents if consent.withdrawal_recorded_by_id}
     staff_ids |= {disclosure.approved_by_id for disclosure in disclosures if disclosure.approved_by_id}
-    names = (
-        {user.id: user.name for user in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(staff_ids))).all()}
-        if staff_ids
-        else {}
-    )
+    names = accounts.staff_names(staff_ids)
 
     def day(moment: dt.datetime) -> dt.date:
         return _sort_moment(moment).date()
@@ -248,12 +244,17 @@ def _refuse_if_closed(case: Case, field: str, doing: str) -> None:
         raise CaseworkError({field: f"Reopen the case before {doing}"})
 
 
+def _note_text(text: str) -> str:
+    problems: dict[str, str] = {}
+    cleaned = long_text(text, "the note", "note", problems)
+    if cleaned is None:
+        raise CaseworkError(problems)
+    return cleaned
+
+
 def add_note(case: Case, text: str, actor: Actor) -> CaseNote:
     _refuse_if_closed(case, "note", "adding a note")
-    try:
-        text = required_text(text, "the note", LONG_TEXT_MAX, multiline=True)
-    except InvalidInput as error:
-        raise CaseworkError({"note": str(error)}) from None
+    text = _note_text(text)
     note = CaseNote(case_id=case.id, text=text, written_by_id=actor.staff_id, version=1)
     db.session.add(note)
     db.session.flush()
@@ -266,10 +267,7 @@ def edit_note(note: CaseNote, text: str, seen_version: int, actor: Actor) -> Cas
     """Replace a note's text, keeping the earlier text as a revision. Refused with the saved and
     the typed text when someone else saved since ``seen_version``."""
     _refuse_if_closed(db.session.get(Case, note.case_id), "note", "editing its notes")
-    try:
-        text = required_text(text, "the note", LONG_TEXT_MAX, multiline=True)
-    except InvalidInput as error:
-        raise CaseworkError({"note": str(error)}) from None
+    text = _note_text(text)
     if note.version != seen_version:
         raise _note_conflict(note, text)
     note.revisions.append(
@@ -364,6 +362,7 @@ def staff_choices() -> tuple[list[StaffUser], list[StaffUser]]:
 
 
 def assign(case: Case, assignee_id: int, actor: Actor) -> None:
+    _refuse_if_closed(case, "assignee", "assigning it")
     assignee = db.session.get(StaffUser, assignee_id)
     if assignee is None or not assignee.active or not assignee.role_set & {"caseworker", "volunteer"}:
         raise CaseworkError({"assignee": "Choose a caseworker or volunteer with an active account"})
@@ -374,26 +373,22 @@ def assign(case: Case, assignee_id: int, actor: Actor) -> None:
 
 def destruction_date(case: Case, retention_years: int) -> dt.date | None:
     """When the case's records are due for destruction: 3 years (by default) from closure."""
-    return add_years(case.closed_on, retention_years) if case.closed_on else None
+    return retention_ends(case.closed_on, retention_years)
 
 
 def close(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, today: dt.date) -> None:
     problems = {}
-    try:
-        outcome = required_text(outcome, "the outcome", LONG_TEXT_MAX, multiline=True)
-    except InvalidInput as error:
-        problems["case_outcome"] = str(error)
-    if closed_on is None:
-        problems["closed_on"] = "Enter the date the case closed"
-    elif closed_on > today:
-        problems["closed_on"] = "The date the case closed must be today or in the past"
-    elif closed_on < _sort_moment(case.opened_at).date():
-        problems["closed_on"] = "The date the case closed must be on or after the day it opened"
+    cleaned_outcome = long_text(outcome, "the outcome", "case_outcome", problems)
+    opened_on = _sort_moment(case.opened_at).date()
+    if closed_on_problem := recorded_date_problem(
+        closed_on, "the date the case closed", today, opened_on, "the day it opened"
+    ):
+        problems["closed_on"] = closed_on_problem
     if case.status == "closed":
         problems["case_outcome"] = "This case is already closed"
     if problems:
         raise CaseworkError(problems)
-    case.status, case.outcome, case.closed_on, case.closed_at = "closed", outcome, closed_on, utcnow()
+    case.status, case.outcome, case.closed_on, case.closed_at = "closed", cleaned_outcome, closed_on, utcnow()
     case.consent_review_due = None
     audit.record(actor, "case closed", "case", case.id)
     db.session.commit()
@@ -405,7 +400,7 @@ def reopen(case: Case, actor: Actor, today: dt.date, retention_years: int, revie
         raise CaseworkError({"reopen": "This case is not closed"})
     due = destruction_date(case, retention_years)
     if due is not None and due <= today:
-        raise CaseworkError({"reopen": f"This case's records were due for destruction on {due.day} {due:%B %Y}"})
+        raise CaseworkError({"reopen": f"This case's records were due for destruction on {long_date(due)}"})
     case.status, case.closed_on, case.closed_at = "open", None, None
     case.consent_review_due = add_months(today, review_months)
     audit.record(actor, "case reopened", "case", case.id)

@@ -24,7 +24,7 @@ from portal.services import audit
 from portal.services.audit import Actor
 from portal.services.clock import add_months
 from portal.services.problems import Refusal
-from portal.services.validation import DateParts, InvalidInput, add_years, real_date
+from portal.services.validation import DateParts, InvalidInput, add_years, age_on, real_date, recorded_date_problem
 
 # Shown beside the professional's tick box and stored word for word with the attestation.
 ATTESTATION_STATEMENT = (
@@ -123,7 +123,10 @@ def record_attestation_by_staff(
     referral: Referral, attestation: Attestation, actor: Actor, today: dt.date
 ) -> ConsentAttestation:
     """Consent confirmed later, for example by phone: who gave it, when, how, and which member of
-    staff recorded it (the actor)."""
+    staff recorded it (the actor). Only a professional referral carries an attestation: a family
+    referring themselves agreed on the form."""
+    if referral.route != "professional":
+        raise IncompleteAttestation({"consent_given_by": "Only a professional referral needs a consent attestation"})
     require_complete_attestation(attestation)
     assert attestation.given_on is not None  # checked just above
     if attestation.given_on > today:
@@ -165,18 +168,12 @@ class CaseConsent:
     child_view: str = ""
 
 
-def _age_on(born: dt.date, day: dt.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
 def case_consent_problems(consent: CaseConsent, child_born: dt.date | None, today: dt.date) -> dict[str, str]:
     problems = {}
     if consent.given_by not in CONSENT_GIVERS:
         problems["given_by"] = "Select who gave consent"
-    if consent.given_on is None:
-        problems["given_on"] = "Enter the date consent was given"
-    elif consent.given_on > today:
-        problems["given_on"] = "The date consent was given must be today or in the past"
+    if given_on_problem := recorded_date_problem(consent.given_on, "the date consent was given", today):
+        problems["given_on"] = given_on_problem
     if consent.method not in CONSENT_METHODS:
         problems["consent_method"] = "Select how consent was given"
     if not consent.keeps_contact_information and not consent.parties:
@@ -188,7 +185,7 @@ def case_consent_problems(consent: CaseConsent, child_born: dt.date | None, toda
     over_12 = (
         child_born is not None
         and consent.given_on is not None
-        and _age_on(child_born, consent.given_on) > CHILD_VIEW_AGE
+        and age_on(child_born, consent.given_on) > CHILD_VIEW_AGE
     )
     if consent.given_by == "parent_carer" and over_12:
         if consent.child_view_sought is None:
@@ -268,10 +265,8 @@ def record_review(
     """A consent review: confirmed, changed (record the new consent too) or withdrawn (every
     current consent on the case is withdrawn). The next review falls due ``review_months`` on."""
     problems = {}
-    if reviewed_on is None:
-        problems["reviewed_on"] = "Enter the date of the review"
-    elif reviewed_on > today:
-        problems["reviewed_on"] = "The date of the review must be today or in the past"
+    if reviewed_on_problem := recorded_date_problem(reviewed_on, "the date of the review", today):
+        problems["reviewed_on"] = reviewed_on_problem
     if outcome not in REVIEW_OUTCOMES:
         problems["outcome"] = "Select the outcome of the review"
     if outcome == "withdrawn" and method not in CONSENT_METHODS:

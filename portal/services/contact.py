@@ -15,7 +15,7 @@ from portal.models.referrals import Referral
 from portal.services import audit
 from portal.services.audit import Actor
 from portal.services.problems import Refusal
-from portal.services.validation import LONG_TEXT_MAX, InvalidInput, required_text
+from portal.services.validation import long_text, recorded_date_problem
 
 METHOD_LABELS = {"call": "Phone call", "email": "Email", "letter": "Letter", "meeting": "Meeting"}
 DIRECTION_LABELS = {"incoming": "From the family", "outgoing": "To the family"}
@@ -59,18 +59,13 @@ def log_contact(
         db.session.commit()
         raise ContactNotPermitted(refusal)
     problems = {}
-    if details.occurred_on is None:
-        problems["occurred_on"] = "Enter the date of the contact"
-    elif details.occurred_on > today:
-        problems["occurred_on"] = "The date of the contact must be today or in the past"
+    if occurred_on_problem := recorded_date_problem(details.occurred_on, "the date of the contact", today):
+        problems["occurred_on"] = occurred_on_problem
     if details.method not in CONTACT_METHODS:
         problems["method"] = "Select how the contact was made"
     if details.direction not in CONTACT_DIRECTIONS:
         problems["direction"] = "Select who made the contact"
-    try:
-        summary = required_text(details.summary, "a summary of the contact", LONG_TEXT_MAX, multiline=True)
-    except InvalidInput as error:
-        problems["summary"] = str(error)
+    summary = long_text(details.summary, "a summary of the contact", "summary", problems)
     if problems:
         raise InvalidContact(problems)
     entry = ContactEntry(

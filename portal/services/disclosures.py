@@ -19,8 +19,14 @@ from portal.models.consent import ConsentParty, ConsentRecord, Disclosure
 from portal.models.staff import StaffUser
 from portal.services import audit
 from portal.services.audit import Actor
+from portal.services.clock import long_date
 from portal.services.problems import Refusal
-from portal.services.validation import LONG_TEXT_MAX, SHORT_TEXT_MAX, InvalidInput, clean_text, required_text
+from portal.services.validation import (
+    SHORT_TEXT_MAX,
+    clean_text,
+    long_text,
+    recorded_date_problem,
+)
 
 LEGAL_BASES = {
     "child_protection": "Child protection or safeguarding",
@@ -59,14 +65,11 @@ def named_parties(case: Case) -> list[ConsentParty]:
 
 def record_disclosure(case: Case, request: DisclosureRequest, actor: Actor, today: dt.date) -> Disclosure:
     problems = {}
-    if request.disclosed_on is None:
-        problems["disclosed_on"] = "Enter the date the information was shared"
-    elif request.disclosed_on > today:
-        problems["disclosed_on"] = "The date the information was shared must be today or in the past"
-    try:
-        shared = required_text(request.what_was_shared, "what was shared", LONG_TEXT_MAX, multiline=True)
-    except InvalidInput as error:
-        problems["what_was_shared"] = str(error)
+    if disclosed_on_problem := recorded_date_problem(
+        request.disclosed_on, "the date the information was shared", today
+    ):
+        problems["disclosed_on"] = disclosed_on_problem
+    shared = long_text(request.what_was_shared, "what was shared", "what_was_shared", problems)
     recipient = ""
     party = None
     if request.basis == "consent":
@@ -79,8 +82,7 @@ def record_disclosure(case: Case, request: DisclosureRequest, actor: Actor, toda
         elif not party.consent.current:
             withdrawn = party.consent.withdrawn_on
             problems["consent_party_id"] = (
-                f"The consent naming {party.name} was withdrawn on {withdrawn.day} {withdrawn:%B %Y}: "
-                "nothing can be shared on it"
+                f"The consent naming {party.name} was withdrawn on {long_date(withdrawn)}: nothing can be shared on it"
             )
         else:
             recipient = party.name

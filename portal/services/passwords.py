@@ -7,6 +7,7 @@ rules, as NCSC advises); zxcvbn refuses the common and the guessable, and says w
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -61,4 +62,8 @@ def needs_rehash(password_hash: str) -> bool:
 
 # A fixed hash to verify against when the e-mail is unknown, so an unknown address takes as long
 # to refuse as a wrong password and timing does not reveal who has an account.
-DUMMY_HASH = _hasher.hash("not a real password, only here to spend the time")
+# Made on first use rather than at import: hashing costs every process (each CLI command, each
+# test worker) about a tenth of a second, and most never refuse a sign-in.
+@cache
+def dummy_hash() -> str:
+    return _hasher.hash("not a real password, only here to spend the time")

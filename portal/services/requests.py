@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
@@ -24,12 +24,13 @@ from portal.models.requests import InformationRequest, RequestClockEvent
 from portal.models.staff import StaffUser
 from portal.services import audit, deadlines, intake, references
 from portal.services.audit import Actor
-from portal.services.clock import london_datetime
+from portal.services.clock import london_datetime, long_date
+from portal.services.consent import CHILD_VIEW_AGE
 from portal.services.deadlines import Working
 from portal.services.mail import Mailer
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.referrals import Contact, contact_problems
-from portal.services.validation import LONG_TEXT_MAX, InvalidInput, add_years, required_text
+from portal.services.validation import age_on, long_text, recorded_date_problem, retention_ends
 
 log = logging.getLogger(__name__)
 
@@ -297,13 +298,11 @@ class RequestFilter:
     view: str = "open"
 
 
-def _overdue_condition(today: dt.date) -> object:
-    # A complaint's tracked deadline is its acknowledgement: once sent, it cannot go overdue.
-    return (
-        (InformationRequest.status == "open")
-        & (InformationRequest.due_on < today)
-        & or_(InformationRequest.kind != "complaint", InformationRequest.acknowledged_on.is_(None))
-    )
+# The clock is running on a request that is open (not paused, not closed); a complaint's tracked
+# deadline is its acknowledgement, so once that is sent it has nothing left to fall due.
+_DEADLINE_RUNNING = (InformationRequest.status == "open") & or_(
+    InformationRequest.kind != "complaint", InformationRequest.acknowledged_on.is_(None)
+)
 
 
 def _filtered(statement: Select, viewer: StaffUser, chosen: RequestFilter, today: dt.date) -> Select:
@@ -319,16 +318,16 @@ def _filtered(statement: Select, viewer: StaffUser, chosen: RequestFilter, today
         statement = statement.where(InformationRequest.status == "closed")
     elif chosen.view == "due_week":
         statement = statement.where(
-            InformationRequest.status == "open",
-            InformationRequest.due_on >= today,
-            InformationRequest.due_on <= today + dt.timedelta(days=7),
-            or_(InformationRequest.kind != "complaint", InformationRequest.acknowledged_on.is_(None)),
+            _DEADLINE_RUNNING, InformationRequest.due_on.between(today, today + dt.timedelta(days=7))
         )
     elif chosen.view == "overdue":
-        statement = statement.where(_overdue_condition(today))
+        statement = statement.where(_DEADLINE_RUNNING, InformationRequest.due_on < today)
     elif chosen.view == "recently_overdue":
         statement = statement.where(
-            _overdue_condition(today), InformationRequest.due_on >= today - dt.timedelta(days=RECENTLY_OVERDUE_DAYS)
+            _DEADLINE_RUNNING,
+            InformationRequest.due_on.between(
+                today - dt.timedelta(days=RECENTLY_OVERDUE_DAYS), today - dt.timedelta(days=1)
+            ),
         )
     return statement
 
@@ -400,9 +399,14 @@ def get_request(viewer: StaffUser, request_id: int) -> InformationRequest | None
 
 
 def view_request(viewer: StaffUser, request_id: int, actor: Actor) -> InformationRequest | None:
-    """The request, if the viewer handles its kind; the look is audited."""
-    found = get_request(viewer, request_id)
-    if found is None:
+    """The request, if the viewer handles its kind; the look is audited (committed before loading,
+    so the commit does not expire what the page shows)."""
+    visible = db.session.scalar(
+        select(InformationRequest.id).where(
+            InformationRequest.id == request_id, InformationRequest.kind.in_(kinds_handled(viewer))
+        )
+    )
+    if visible is None:
         return None
     audit.record(actor, "information request viewed", "information_request", request_id)
     db.session.commit()
@@ -444,7 +448,7 @@ def working(request: InformationRequest) -> Working:
     return Working(
         request.received_on + dt.timedelta(days=COMPLAINT_ACKNOWLEDGEMENT_DAYS),
         [
-            f"Received on {request.received_on.day} {request.received_on:%B %Y}.",
+            f"Received on {long_date(request.received_on)}.",
             f"A complaint is acknowledged within {COMPLAINT_ACKNOWLEDGEMENT_DAYS} calendar days of receipt.",
         ],
     )
@@ -479,28 +483,17 @@ def time_to_respond(request: InformationRequest) -> str | None:
 
 def destruction_date(request: InformationRequest, retention_years: int) -> dt.date | None:
     """Closed requests follow the casework retention rule: destroyed so many years after closure."""
-    return add_years(request.closed_on, retention_years) if request.closed_on else None
+    return retention_ends(request.closed_on, retention_years)
 
 
-# Answering and closing (the subject access steps before release live in ``subject_access``).
+# Answering and closing (the subject access steps before release live in ``subject_access``; what
+# release needs is here, since closing a request as "records sent" needs it too).
 
 
 def date_problems(field: str, day: dt.date | None, request: InformationRequest, today: dt.date, what: str) -> dict:
-    if day is None:
-        return {field: f"Enter {what}"}
-    if day > today:
-        return {field: f"{what[0].upper()}{what[1:]} must be today or in the past"}
-    if day < request.received_on:
-        return {field: f"{what[0].upper()}{what[1:]} must be on or after the day the request was received"}
-    return {}
-
-
-def cleaned_text(value: str | None, field: str, what: str, problems: dict[str, str]) -> str | None:
-    try:
-        return required_text(value, what, LONG_TEXT_MAX, multiline=True)
-    except InvalidInput as error:
-        problems[field] = str(error)
-        return None
+    """A date recorded on a request: given, not in the future, not before the request arrived."""
+    problem = recorded_date_problem(day, what, today, request.received_on, "the day the request was received")
+    return {field: problem} if problem else {}
 
 
 def acknowledge_complaint(request: InformationRequest, on: dt.date | None, actor: Actor, today: dt.date) -> None:
@@ -508,6 +501,8 @@ def acknowledge_complaint(request: InformationRequest, on: dt.date | None, actor
         raise RequestRefused({"acknowledged_on": "Only a complaint is acknowledged this way"})
     if request.acknowledged_on is not None:
         raise RequestRefused({"acknowledged_on": "The acknowledgement is already recorded"})
+    if request.status == "closed":
+        raise RequestRefused({"acknowledged_on": "The complaint is closed"})
     problems = date_problems("acknowledged_on", on, request, today, "the date the acknowledgement was sent")
     if problems:
         raise RequestRefused(problems)
@@ -524,16 +519,34 @@ class Closure:
     exemptions: str = ""  # FOI: the exemptions relied on, when anything was withheld
 
 
-def close_problems(request: InformationRequest, closure: Closure, today: dt.date) -> dict[str, str]:
-    from portal.services.subject_access import release_problems  # the SAR rules build on this module
+def needs_child_confirmation(request: InformationRequest) -> bool:
+    """A parent or carer asking for the records of a child over 12 on the day the request arrived."""
+    born = request.subject_date_of_birth
+    return (
+        request.acting_as == "parent_carer" and born is not None and age_on(born, request.received_on) > CHILD_VIEW_AGE
+    )
 
-    problems: dict[str, str] = {}
+
+def release_problems(request: InformationRequest) -> list[str]:
+    """What still stands between the request and releasing records, in the order to put it right."""
+    problems = []
+    if request.identity_verified_on is None:
+        problems.append("the requester's identity has not been verified")
+    if needs_child_confirmation(request) and request.child_confirmation is None:
+        problems.append("the outcome of seeking the child's confirmation has not been recorded")
+    if not request.chosen_records:
+        problems.append("no records have been chosen")
+    return problems
+
+
+def close(request: InformationRequest, closure: Closure, actor: Actor, today: dt.date) -> None:
     if request.status == "closed":
-        return {"outcome": "The request is already closed"}
+        raise RequestRefused({"outcome": "The request is already closed"})
+    problems: dict[str, str] = {}
     if closure.outcome not in OUTCOMES_BY_KIND[request.kind]:
         problems["outcome"] = "Select the outcome"
     problems |= date_problems("closed_on", closure.closed_on, request, today, "the date of the response")
-    cleaned_text(closure.response, "response", "a summary of the response", problems)
+    response = long_text(closure.response, "a summary of the response", "response", problems)
     if closure.outcome in NEEDS_EXEMPTION and not closure.exemptions.strip():
         problems["exemptions"] = "Enter the exemptions relied on for what was withheld"
     if request.kind == "sar" and closure.outcome == "records_sent":
@@ -541,11 +554,6 @@ def close_problems(request: InformationRequest, closure: Closure, today: dt.date
             problems.setdefault("outcome", f"Records cannot be released yet: {reason}")
     if request.kind == "complaint" and request.acknowledged_on is None and closure.outcome != "withdrawn":
         problems["outcome"] = "Record the acknowledgement before closing the complaint"
-    return problems
-
-
-def close(request: InformationRequest, closure: Closure, actor: Actor, today: dt.date) -> None:
-    problems = close_problems(request, closure, today)
     if problems:
         raise RequestRefused(problems)
     request.status = "closed"
@@ -553,15 +561,7 @@ def close(request: InformationRequest, closure: Closure, actor: Actor, today: dt
     request.closed_on = closure.closed_on
     request.closed_at = utcnow()
     request.closed_by_id = actor.staff_id
-    request.response = required_text(closure.response, "a summary of the response", LONG_TEXT_MAX, multiline=True)
+    request.response = response
     request.exemptions = closure.exemptions.strip() or None
     audit.record(actor, "information request closed", "information_request", request.id, detail=closure.outcome)
     db.session.commit()
-
-
-def staff_names(ids: Iterable[int | None]) -> dict[int, str]:
-    """The names of the staff with these ids (blanks skipped), in one query."""
-    wanted = {staff_id for staff_id in ids if staff_id is not None}
-    if not wanted:
-        return {}
-    return {user.id: user.name for user in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(wanted)))}

@@ -15,7 +15,7 @@ from portal.models.staff import StaffUser
 from portal.services import audit, mfa
 from portal.services.accounts import AccountError, find_by_email, new_password_hash
 from portal.services.audit import Actor
-from portal.services.passwords import DUMMY_HASH, hash_password, needs_rehash, verify_password
+from portal.services.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from portal.sessions import end_sessions_of
 
 MAX_FAILURES = 5
@@ -82,7 +82,7 @@ def check_password(email: str, password: str, actor: Actor, now: dt.datetime) ->
     """The first step. Returns the account whose second factor is to be asked for next."""
     user = find_by_email(email) if email else None
     if user is None or not user.active:
-        verify_password(user.password_hash if user else DUMMY_HASH, password)
+        verify_password(user.password_hash if user else dummy_hash(), password)
         audit.record(actor, "sign-in failed: password", "staff_user", user.id if user else None)
         db.session.commit()
         raise InvalidCredentials()

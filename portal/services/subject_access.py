@@ -10,7 +10,7 @@ child's confirmation is recorded. Records are found by keyed-hash look-ups of th
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
@@ -22,6 +22,7 @@ from portal.models.consent import ConsentRecord, ConsentReview, Disclosure
 from portal.models.referrals import Person, Referral, utcnow
 from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
 from portal.services import audit, references
+from portal.services.accounts import staff_names
 from portal.services.audit import Actor
 from portal.services.clock import long_date
 from portal.services.consent import GIVER_LABELS, METHOD_LABELS, REVIEW_LABELS
@@ -31,10 +32,15 @@ from portal.services.deadlines import SAR_MAX_EXTENSION_MONTHS
 from portal.services.disclosures import BASIS_LABELS
 from portal.services.pdf import Entry, ResponseDocument, Section, render_pdf
 from portal.services.redaction import MARKER, THIRD_PARTY_REASON, Redactor, Withholding
-from portal.services.requests import RequestRefused, cleaned_text, date_problems, refresh_due_on, staff_names
-from portal.services.validation import NAME_MAX, InvalidInput, required_text
+from portal.services.requests import (
+    RequestRefused,
+    date_problems,
+    needs_child_confirmation,
+    refresh_due_on,
+    release_problems,
+)
+from portal.services.validation import NAME_MAX, InvalidInput, long_text, required_text
 
-CHILD_CONFIRMATION_AGE = 12  # the policy: over 12, the child's confirmation may be sought
 VERIFIED_HOW_LABELS = {
     "photo_id_and_address": "Copies of photo ID and proof of address checked",
     "seen_in_person": "Documents seen in person",
@@ -57,32 +63,6 @@ def _sar_only(request: InformationRequest, field: str) -> None:
         raise RequestRefused({field: "Only a subject access request has this step"})
     if request.status == "closed":
         raise RequestRefused({field: "The request is closed"})
-
-
-def _age_on(born: dt.date, day: dt.date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
-
-
-def needs_child_confirmation(request: InformationRequest) -> bool:
-    """A parent or carer asking for the records of a child over 12 on the day the request arrived."""
-    born = request.subject_date_of_birth
-    return (
-        request.acting_as == "parent_carer"
-        and born is not None
-        and _age_on(born, request.received_on) > CHILD_CONFIRMATION_AGE
-    )
-
-
-def release_problems(request: InformationRequest) -> list[str]:
-    """What still stands between the request and releasing records, in the order to put it right."""
-    problems = []
-    if request.identity_verified_on is None:
-        problems.append("the requester's identity has not been verified")
-    if needs_child_confirmation(request) and request.child_confirmation is None:
-        problems.append("the outcome of seeking the child's confirmation has not been recorded")
-    if not request.chosen_records:
-        problems.append("no records have been chosen")
-    return problems
 
 
 def verify_identity(
@@ -124,7 +104,7 @@ def record_clock_event(
     if on is not None and "clock_on" not in problems and on < last:
         problems["clock_on"] = f"The date must be on or after the last clock change, {long_date(last)}"
     words = {"start": "what arrived", "pause": "the clarification asked for", "resume": "what arrived"}
-    cleaned = cleaned_text(reason, "clock_reason", words.get(event or "", "the reason"), problems)
+    cleaned = long_text(reason, words.get(event or "", "the reason"), "clock_reason", problems)
     if problems:
         raise RequestRefused(problems)
     request.clock_events.append(RequestClockEvent(event=event, on=on, reason=cleaned, recorded_by_id=actor.staff_id))
@@ -150,7 +130,7 @@ def extend(
     problems: dict[str, str] = {}
     if months not in range(1, SAR_MAX_EXTENSION_MONTHS + 1):
         problems["extension_months"] = f"Select an extension of 1 or {SAR_MAX_EXTENSION_MONTHS} months"
-    cleaned = cleaned_text(reason, "extension_reason", "why the request needs more time", problems)
+    cleaned = long_text(reason, "why the request needs more time", "extension_reason", problems)
     problems |= date_problems(
         "notice_sent_on", notice_sent_on, request, today, "the date the requester was told about the extension"
     )
@@ -172,11 +152,13 @@ def record_child_confirmation(request: InformationRequest, outcome: str | None, 
     _sar_only(request, "child_confirmation")
     if not needs_child_confirmation(request):
         raise RequestRefused({"child_confirmation": "This request is not a parent's request for a child over 12"})
+    if request.child_confirmation is not None:
+        raise RequestRefused({"child_confirmation": "The outcome is already recorded"})
     problems: dict[str, str] = {}
     if outcome not in ("agreed", "refused", "not_sought"):
         problems["child_confirmation"] = "Select the outcome"
     what = "why it was not sought" if outcome == "not_sought" else "what the child said, and how"
-    cleaned = cleaned_text(note, "child_confirmation_note", what, problems)
+    cleaned = long_text(note, what, "child_confirmation_note", problems)
     if problems:
         raise RequestRefused(problems)
     request.child_confirmation = outcome
@@ -184,6 +166,11 @@ def record_child_confirmation(request: InformationRequest, outcome: str | None, 
     request.child_confirmation_by_id = actor.staff_id
     audit.record(actor, "child's confirmation recorded", "information_request", request.id, detail=outcome)
     db.session.commit()
+
+
+def _other_names(request: InformationRequest) -> list[str]:
+    """The other names the subject has been known by, as typed: separated by commas or semicolons."""
+    return [name.strip() for name in (request.subject_other_names or "").replace(";", ",").split(",") if name.strip()]
 
 
 @dataclass(frozen=True)
@@ -213,9 +200,8 @@ def _matches(request: InformationRequest) -> list[Match]:
 
     born = request.subject_date_of_birth
     if born is not None:
-        names = [request.subject_name or ""]
-        names += [name for name in (request.subject_other_names or "").replace(";", ",").split(",")]
-        hashes = [h for name in names if name.strip() for h in ring.lookup_hashes(identity_key(name, born))]
+        names = [request.subject_name or "", *_other_names(request)]
+        hashes = [h for name in names if name for h in ring.lookup_hashes(identity_key(name, born))]
         found(
             list(db.session.scalars(select(Person.referral_id).where(Person.identity_hash.in_(hashes)))),
             "name and date of birth",
@@ -301,8 +287,6 @@ def remove_withheld_name(request: InformationRequest, name: WithheldName, actor:
 
 # The response.
 
-WHY_THIRD_PARTY = "Another person's personal data, withheld to protect them (DPA 2018 Sch. 2 para 16)"
-
 
 def _person_entry(person: Person, whole_entries: set[int], log: list[Withholding], where: str) -> Entry:
     if person.id in whole_entries:
@@ -319,10 +303,20 @@ def _person_entry(person: Person, whole_entries: set[int], log: list[Withholding
     return Entry(PERSON_LABELS[person.role], None, [(label, value) for label, value in fields if value])
 
 
-def _sections_of(
-    referral: Referral, whole_entries: set[int], log: list[Withholding]
-) -> tuple[list[Section], list[str]]:
-    """The referral and its case as sections (empty ones left out); and the staff named in them."""
+@dataclass
+class _Records:
+    """Everything held from one referral, loaded once for both the third parties and the sections."""
+
+    referral: Referral
+    case: Case | None
+    contacts: list[ContactEntry]
+    notes: list[CaseNote] = field(default_factory=list)
+    consents: list[ConsentRecord] = field(default_factory=list)
+    reviews: list[ConsentReview] = field(default_factory=list)
+    disclosures: list[Disclosure] = field(default_factory=list)
+
+
+def _records_of(referral: Referral) -> _Records:
     case = db.session.scalar(select(Case).where(Case.referral_id == referral.id))
     on_referral = ContactEntry.referral_id == referral.id
     contacts = list(
@@ -332,15 +326,12 @@ def _sections_of(
             .order_by(ContactEntry.occurred_on, ContactEntry.id)
         )
     )
-    notes: list[CaseNote] = []
-    consents: list[ConsentRecord] = []
-    reviews: list[ConsentReview] = []
-    disclosures: list[Disclosure] = []
+    records = _Records(referral, case, contacts)
     if case is not None:
-        notes = list(
+        records.notes = list(
             db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.written_at))
         )
-        consents = list(
+        records.consents = list(
             db.session.scalars(
                 select(ConsentRecord)
                 .where(ConsentRecord.case_id == case.id)
@@ -348,16 +339,23 @@ def _sections_of(
                 .order_by(ConsentRecord.given_on)
             )
         )
-        reviews = list(
+        records.reviews = list(
             db.session.scalars(
                 select(ConsentReview).where(ConsentReview.case_id == case.id).order_by(ConsentReview.reviewed_on)
             )
         )
-        disclosures = list(
+        records.disclosures = list(
             db.session.scalars(
                 select(Disclosure).where(Disclosure.case_id == case.id).order_by(Disclosure.disclosed_on)
             )
         )
+    return records
+
+
+def _sections_of(records: _Records, whole_entries: set[int], log: list[Withholding]) -> tuple[list[Section], list[str]]:
+    """The referral and its case as sections (empty ones left out); and the staff named in them."""
+    referral, case, contacts = records.referral, records.case, records.contacts
+    notes, consents, reviews, disclosures = records.notes, records.consents, records.reviews, records.disclosures
     names = staff_names(
         {entry.recorded_by_id for entry in contacts}
         | {note.written_by_id for note in notes}
@@ -490,16 +488,16 @@ def _same_name(name: str, other: str | None) -> bool:
     return bool(other) and name_letters(name) == name_letters(other or "")
 
 
-def _third_parties(referrals: list[Referral], request: InformationRequest) -> _ThirdParties:
+def _third_parties(held: list[_Records], request: InformationRequest) -> _ThirdParties:
     """The subject and the requester are kept. Withheld: the referrer; a parent or carer who is
     not the requester (a separated parent's details are theirs, not the child's), though a young
     person asking for their own records keeps their parent's name; parties named in consent;
     disclosure recipients; and the names the team added."""
     found = _ThirdParties([name.text for name in request.withheld_names], [], set())
     found.keep = [request.requester_name, request.subject_name or "", request.email or "", request.phone or ""]
-    found.keep += [name.strip() for name in (request.subject_other_names or "").replace(";", ",").split(",")]
-    for referral in referrals:
-        for person in referral.people:
+    found.keep += _other_names(request)
+    for records in held:
+        for person in records.referral.people:
             contacts = [person.email or "", person.phone or ""]
             if person.role == "child" or _same_name(person.full_name, request.subject_name):
                 continue
@@ -510,18 +508,8 @@ def _third_parties(referrals: list[Referral], request: InformationRequest) -> _T
             else:
                 found.withhold += [person.full_name, *contacts]
                 found.whole_entries.add(person.id)
-        case_id = db.session.scalar(select(Case.id).where(Case.referral_id == referral.id))
-        if case_id is not None:
-            found.withhold += db.session.scalars(select(Disclosure.recipient).where(Disclosure.case_id == case_id))
-            found.withhold += [
-                party.name
-                for consent in db.session.scalars(
-                    select(ConsentRecord)
-                    .where(ConsentRecord.case_id == case_id)
-                    .options(selectinload(ConsentRecord.parties))
-                )
-                for party in consent.parties
-            ]
+        found.withhold += [disclosure.recipient for disclosure in records.disclosures]
+        found.withhold += [party.name for consent in records.consents for party in consent.parties]
     found.withhold = [name for name in found.withhold if name]
     found.keep = [word for word in found.keep if word]
     return found
@@ -540,12 +528,13 @@ def build_response(
             .order_by(Referral.id)
         )
     )
-    parties = _third_parties(referrals, request)
+    held = [_records_of(referral) for referral in referrals]
+    parties = _third_parties(held, request)
     sections: list[Section] = []
     staff: list[str] = []
     withheld_whole: list[Withholding] = []
-    for referral in referrals:
-        referral_sections, named_staff = _sections_of(referral, parties.whole_entries, withheld_whole)
+    for records in held:
+        referral_sections, named_staff = _sections_of(records, parties.whole_entries, withheld_whole)
         sections += referral_sections
         staff += named_staff
     redactor = Redactor(

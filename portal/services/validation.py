@@ -69,6 +69,40 @@ def required_text(value: str | None, what: str, limit: int = SHORT_TEXT_MAX, mul
     return limited(text, what, limit)
 
 
+def long_text(value: str | None, what: str, field: str, problems: dict[str, str]) -> str | None:
+    """A required long text, cleaned; or None, with why put in ``problems`` under ``field``, so a
+    form can report every problem at once."""
+    try:
+        return required_text(value, what, LONG_TEXT_MAX, multiline=True)
+    except InvalidInput as error:
+        problems[field] = str(error)
+        return None
+
+
+def recorded_date_problem(
+    day: dt.date | None, what: str, today: dt.date, not_before: dt.date | None = None, not_before_words: str = ""
+) -> str | None:
+    """Why a date staff record (of a contact, a consent, a closure…) cannot be taken, if it cannot:
+    missing, in the future, or before the day the record it belongs to began."""
+    if day is None:
+        return f"Enter {what}"
+    if day > today:
+        return f"{what[0].upper()}{what[1:]} must be today or in the past"
+    if not_before is not None and day < not_before:
+        return f"{what[0].upper()}{what[1:]} must be on or after {not_before_words}"
+    return None
+
+
+def retention_ends(closed_on: dt.date | None, retention_years: int) -> dt.date | None:
+    """The day records closed on ``closed_on`` are due for destruction (design 6.7)."""
+    return add_years(closed_on, retention_years) if closed_on else None
+
+
+def age_on(born: dt.date, day: dt.date) -> int:
+    """Whole years of age on ``day``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def limited(text: str, what: str, limit: int) -> str:
     if len(text) > limit:
         raise InvalidInput(f"{what[0].upper()}{what[1:]} must be {limit:,} characters or fewer")

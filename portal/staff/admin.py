@@ -51,7 +51,6 @@ def _render_user(user: StaffUser, errors: dict[str, str] | None = None, status: 
             "staff/admin/user.html",
             user=user,
             errors=errors or {},
-            role_labels=ROLE_LABELS,
             training_expires=accounts.training_expires_on(user, config["TRAINING_VALID_MONTHS"]),
             gaps=accounts.access_gaps(
                 user, london_today(), config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]

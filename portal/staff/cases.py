@@ -26,7 +26,7 @@ from portal.services.contact import ContactDetails, ContactNotPermitted, Invalid
 from portal.services.disclosures import BASIS_LABELS, DisclosureRefused, DisclosureRequest
 from portal.services.triage import assignable_staff
 from portal.staff.access import allow, current_actor, staff_blueprint
-from portal.staff.forms import date_from_form
+from portal.staff.forms import date_from_form, with_date_error
 
 bp = staff_blueprint("staff_cases", __name__)
 
@@ -42,10 +42,6 @@ ERROR_ANCHORS = {
     "occurred_on": "occurred_on-day",
     "covers": "keeps_contact_information",
 }
-
-
-def _with_date_error(problems: dict[str, str], prefix: str, error: str | None) -> dict[str, str]:
-    return problems | ({prefix: error} if error else {})
 
 
 @bp.get("/cases")
@@ -148,7 +144,6 @@ def _render_case(
             method_labels=METHOD_LABELS,
             review_labels=REVIEW_LABELS,
             basis_labels=BASIS_LABELS,
-            legal_bases=disclosures.LEGAL_BASES,
             contact_labels=contact.METHOD_LABELS,
             direction_labels=contact.DIRECTION_LABELS,
         ),
@@ -254,7 +249,7 @@ def log_contact(case_id: int) -> ResponseReturnValue:
     except ContactNotPermitted as refusal:
         return _render_case(found, {"contact": str(refusal)}, dict(request.form), 403)
     except InvalidContact as error:
-        return _render_case(found, _with_date_error(error.problems, "occurred_on", date_error), dict(request.form), 400)
+        return _render_case(found, with_date_error(error.problems, "occurred_on", date_error), dict(request.form), 400)
     return _back(found)
 
 
@@ -285,7 +280,7 @@ def record_consent(case_id: int) -> ResponseReturnValue:
             current_app.config["CONSENT_REVIEW_MONTHS"],
         )
     except ConsentNotRecorded as refusal:
-        return _render_case(found, _with_date_error(refusal.problems, "given_on", date_error), dict(request.form), 400)
+        return _render_case(found, with_date_error(refusal.problems, "given_on", date_error), dict(request.form), 400)
     return _back(found, "consent")
 
 
@@ -307,7 +302,7 @@ def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
             london_today(),
         )
     except ConsentNotRecorded as refusal:
-        problems = _with_date_error(refusal.problems, "withdrawn_on", date_error)
+        problems = with_date_error(refusal.problems, "withdrawn_on", date_error)
         return _render_case(found, problems, dict(request.form), 400, withdrawing=record.id)
     return _back(found, "consent")
 
@@ -329,7 +324,7 @@ def review(case_id: int) -> ResponseReturnValue:
         )
     except ConsentNotRecorded as refusal:
         return _render_case(
-            found, _with_date_error(refusal.problems, "reviewed_on", date_error), dict(request.form), 400
+            found, with_date_error(refusal.problems, "reviewed_on", date_error), dict(request.form), 400
         )
     return _back(found, "consent")
 
@@ -352,7 +347,7 @@ def disclose(case_id: int) -> ResponseReturnValue:
         disclosures.record_disclosure(found, wanted, current_actor(), london_today())
     except DisclosureRefused as refusal:
         return _render_case(
-            found, _with_date_error(refusal.problems, "disclosed_on", date_error), dict(request.form), 400
+            found, with_date_error(refusal.problems, "disclosed_on", date_error), dict(request.form), 400
         )
     return _back(found)
 
@@ -380,7 +375,7 @@ def close(case_id: int) -> ResponseReturnValue:
     try:
         casework.close(found, request.form.get("case_outcome", ""), closed_on, current_actor(), london_today())
     except CaseworkError as error:
-        return _render_case(found, _with_date_error(error.problems, "closed_on", date_error), dict(request.form), 400)
+        return _render_case(found, with_date_error(error.problems, "closed_on", date_error), dict(request.form), 400)
     return _back(found, "details")
 
 

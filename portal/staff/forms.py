@@ -65,6 +65,11 @@ class CurrentPasswordForm(FlaskForm):
     )
 
 
+def with_date_error(problems: dict[str, str], prefix: str, error: str | None) -> dict[str, str]:
+    """A service's problems, with a date typed wrongly reported as typed rather than as missing."""
+    return problems | ({prefix: error} if error else {})
+
+
 def date_from_form(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
     """The date typed in a GOV.UK date input named ``prefix`` (boxes ``prefix-day`` and so on):
     the date, or None and why it is not one. Nothing typed is (None, None): the service that

@@ -9,11 +9,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.models.requests import InformationRequest
-from portal.services import references, requests, subject_access
+from portal.services import accounts, references, requests, subject_access
 from portal.services.clock import london_today
 from portal.services.requests import Closure, RequestFilter, RequestRefused
 from portal.staff.access import allow, current_actor, staff_blueprint
-from portal.staff.forms import date_from_form
+from portal.staff.forms import date_from_form, with_date_error
 
 bp = staff_blueprint("staff_requests", __name__)
 
@@ -78,7 +78,7 @@ def _render(
     status: int = 200,
 ) -> ResponseReturnValue:
     today = london_today()
-    names = requests.staff_names(
+    names = accounts.staff_names(
         {event.recorded_by_id for event in found.clock_events}
         | {found.identity_verified_by_id, found.child_confirmation_by_id, found.closed_by_id}
     )
@@ -104,7 +104,6 @@ def _render(
             verified_how_labels=subject_access.VERIFIED_HOW_LABELS,
             child_confirmation_labels=subject_access.CHILD_CONFIRMATION_LABELS,
             clock_event_labels=subject_access.CLOCK_EVENT_LABELS,
-            handles_sar="dpo" in current_user.role_set,
             acting_as_labels=requests.ACTING_AS_LABELS,
             identity_check_labels=requests.IDENTITY_CHECK_LABELS,
             reply_labels=requests.REPLY_LABELS,
@@ -127,11 +126,6 @@ def _back(found: InformationRequest, anchor: str = "") -> ResponseReturnValue:
     return redirect(url_for("staff_requests.detail", request_id=found.id) + (f"#{anchor}" if anchor else ""))
 
 
-def _with_date_error(problems: dict[str, str], prefix: str, error: str | None) -> dict[str, str]:
-    # A date typed wrongly is reported as typed, not as missing.
-    return problems | ({prefix: error} if error else {})
-
-
 @bp.post("/requests/<int:request_id>/identity")
 @allow("dpo")
 def identity(request_id: int) -> ResponseReturnValue:
@@ -142,7 +136,7 @@ def identity(request_id: int) -> ResponseReturnValue:
             found, request.form.get("verified_how"), verified_on, current_actor(), london_today()
         )
     except RequestRefused as refusal:
-        return _render(found, _with_date_error(refusal.problems, "verified_on", date_error), 400)
+        return _render(found, with_date_error(refusal.problems, "verified_on", date_error), 400)
     return _back(found, "identity")
 
 
@@ -161,7 +155,7 @@ def clock(request_id: int) -> ResponseReturnValue:
             london_today(),
         )
     except RequestRefused as refusal:
-        return _render(found, _with_date_error(refusal.problems, "clock_on", date_error), 400)
+        return _render(found, with_date_error(refusal.problems, "clock_on", date_error), 400)
     return _back(found, "deadline")
 
 
@@ -180,7 +174,7 @@ def extension(request_id: int) -> ResponseReturnValue:
             london_today(),
         )
     except RequestRefused as refusal:
-        return _render(found, _with_date_error(refusal.problems, "notice_sent_on", date_error), 400)
+        return _render(found, with_date_error(refusal.problems, "notice_sent_on", date_error), 400)
     return _back(found, "deadline")
 
 
@@ -289,7 +283,7 @@ def acknowledge(request_id: int) -> ResponseReturnValue:
     try:
         requests.acknowledge_complaint(found, on, current_actor(), london_today())
     except RequestRefused as refusal:
-        return _render(found, _with_date_error(refusal.problems, "acknowledged_on", date_error), 400)
+        return _render(found, with_date_error(refusal.problems, "acknowledged_on", date_error), 400)
     return _back(found, "deadline")
 
 
@@ -307,5 +301,5 @@ def close(request_id: int) -> ResponseReturnValue:
     try:
         requests.close(found, closure, current_actor(), london_today())
     except RequestRefused as refusal:
-        return _render(found, _with_date_error(refusal.problems, "closed_on", date_error), 400)
+        return _render(found, with_date_error(refusal.problems, "closed_on", date_error), 400)
     return _back(found)

@@ -19,7 +19,7 @@ from portal.services.consent import (
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
 from portal.services.triage import QueueFilter, TriageError
 from portal.staff.access import ANY_STAFF, allow, current_actor, staff_blueprint
-from portal.staff.forms import date_from_form
+from portal.staff.forms import date_from_form, with_date_error
 
 bp = staff_blueprint("staff_triage", __name__)
 
@@ -218,7 +218,7 @@ def record_attestation(referral_id: int) -> ResponseReturnValue:
         record_attestation_by_staff(referral, attestation, current_actor(), london_today())
     except IncompleteAttestation as refusal:
         # A date typed but not real is said as such, beside whatever else is missing.
-        problems = refusal.problems | ({"consent_given_on": date_error} if date_error else {})
+        problems = with_date_error(refusal.problems, "consent_given_on", date_error)
         return _render_referral(referral, problems, dict(request.form), status=400)
     return _back(referral, "#consent")
 
@@ -239,6 +239,6 @@ def log_contact(referral_id: int) -> ResponseReturnValue:
     except ContactNotPermitted as refusal:
         return _render_referral(referral, {"contact": str(refusal)}, dict(request.form), status=403)
     except InvalidContact as error:
-        problems = error.problems | ({"occurred_on": date_error} if date_error else {})
+        problems = with_date_error(error.problems, "occurred_on", date_error)
         return _render_referral(referral, problems, dict(request.form), status=400)
     return _back(referral, "#contact-log")

@@ -7,7 +7,6 @@ records page, the forms sent back empty, or the Strategic Manager's FOI request 
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
 
 import pytest
 from flask import Flask
@@ -23,7 +22,7 @@ from tests.browser.staff_helpers import Made, fill_date, sign_in, submit_public_
 from tests.browser.test_staff_cases import error_links_that_lead_nowhere, expand, press
 from tests.conftest import CheckingClient
 from tests.journeys import records_answers, request_send, request_start
-from tests.staff import make_staff
+from tests.staff import make_staff, pdf_text
 
 WHERE = "192.0.2.45"
 NEIGHBOUR = "Priya Raman"
@@ -91,12 +90,6 @@ def generated_entries(app: Flask, request_id: int) -> list[str]:
         )
         db.session.remove()
     return details
-
-
-def pdf_text(content: bytes) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True, timeout=60
-    ).stdout.decode()
 
 
 # Driving the pages -------------------------------------------------------------------------------

@@ -252,6 +252,8 @@ def test_a_closed_case_takes_no_notes_contacts_or_consent_until_reopened(world):
         contact.log_contact(case.referral, ContactDetails(TODAY, "call", "outgoing", "x"), actor, TODAY, case=case)
     with pytest.raises(ConsentNotRecorded, match="Reopen the case"):
         record_case_consent(case, consent(), dt.date(2012, 3, 1), actor, TODAY, 6)
+    with pytest.raises(CaseworkError, match="Reopen the case"):
+        casework.assign(case, actor.staff_id, actor)
 
 
 def test_consent_can_be_withdrawn_after_the_case_closed(world):

@@ -12,6 +12,7 @@ from weasyprint.urls import FatalURLFetchingError
 from portal.services import pdf
 from portal.services.pdf import Entry, ResponseDocument, Section, UrlRefused, refuse_every_url, render_pdf
 from portal.services.redaction import MARKER, Redactor
+from tests.staff import pdf_text
 
 REFERENCE = "SAR-7K3Q-9XM2"
 GENERATED_ON = dt.date(2026, 3, 3)
@@ -20,15 +21,8 @@ MARKUP = ("<b>bold</b>", '<img src="http://example.invalid/a.png">', "</dl>")
 FILLER = "The family asked about the annual review of the EHC plan and the school's offer of support. " * 3
 
 
-def text_of(document: bytes) -> str:
-    result = subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=document, capture_output=True, check=True, timeout=60
-    )
-    return result.stdout.decode()
-
-
 def pages_of(document: bytes) -> list[str]:
-    return [page for page in text_of(document).split("\f") if page.strip()]
+    return [page for page in pdf_text(document).split("\f") if page.strip()]
 
 
 def response(redaction_log: bool, entries: int = 12) -> tuple[ResponseDocument, Redactor]:

@@ -2,7 +2,6 @@
 confirmation, finding and choosing records, the redacted response PDF, and closure."""
 
 import datetime as dt
-import subprocess
 from dataclasses import replace
 
 import pytest
@@ -25,7 +24,7 @@ from portal.services.requests import (
     SubjectAccessAnswers,
 )
 from tests.journeys import self_referral_answers, send, start
-from tests.staff import make_staff
+from tests.staff import make_staff, pdf_text
 
 RECEIVED = dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC)
 PARENT = Requester("Zoë Ó Briain-Nakamura", "zoe.family@example.com", None, None, None, "email")
@@ -198,6 +197,8 @@ def test_a_parent_asking_for_a_child_over_12_needs_the_childs_confirmation_recor
             request, "agreed", "Spoke to her at school; she agreed.", actor(team["dpo"])
         )
         assert request.child_confirmation == "agreed"
+        with pytest.raises(RequestRefused, match="already recorded"):
+            subject_access.record_child_confirmation(request, "refused", "Changed her mind", actor(team["dpo"]))
     else:
         with pytest.raises(RequestRefused):
             subject_access.record_child_confirmation(request, "agreed", "x", actor(team["dpo"]))
@@ -228,12 +229,6 @@ def casework_world(app, client, team, outbox):
         case=case,
     )
     return referral, case
-
-
-def pdf_text(content: bytes) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True
-    ).stdout.decode()
 
 
 def test_records_are_found_by_keyed_hashes_and_the_response_withholds_other_people(app, team, casework_world):
@@ -315,6 +310,12 @@ def test_closing_follows_each_kinds_rules(app, team, outbox):
     requests.acknowledge_complaint(complaint, dt.date(2026, 2, 2), dpo, today)
     assert not requests.is_overdue(complaint, dt.date(2026, 4, 1))
     requests.close(complaint, Closure("upheld", dt.date(2026, 2, 19), "Apologised"), dpo, today)
+    unacknowledged = requests.submit_complaint(
+        ComplaintAnswers(PARENT, "Lost letter", None, None), "c2", mailer, RECEIVED
+    )
+    requests.close(unacknowledged, Closure("withdrawn", dt.date(2026, 2, 19), "Withdrawn by phone"), dpo, today)
+    with pytest.raises(RequestRefused, match="closed"):
+        requests.acknowledge_complaint(unacknowledged, dt.date(2026, 2, 19), dpo, today)
 
 
 def ready_response(app, team, referral, **overrides):

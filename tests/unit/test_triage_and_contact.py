@@ -77,6 +77,11 @@ def test_an_incomplete_staff_attestation_is_refused(people, unattested, change, 
 def test_self_referrals_need_no_attestation(people, self_referral):
     assert contact.contact_refusal(self_referral) is None
     contact.log_contact(self_referral, CALL, actor(people["volunteer"]), TODAY)
+    with pytest.raises(IncompleteAttestation, match="Only a professional referral"):
+        record_attestation_by_staff(
+            self_referral, Attestation("parent_carer", TODAY, "verbal", True), actor(people["caseworker"]), TODAY
+        )
+    assert self_referral.attestations == []
 
 
 @pytest.mark.parametrize(

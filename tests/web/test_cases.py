@@ -10,13 +10,9 @@ from portal.services import triage
 from portal.services.audit import Actor
 from portal.services.clock import london_today
 from tests.journeys import error_summary, self_referral_answers, send, start
-from tests.staff import csrf_token, make_staff, sign_in
+from tests.staff import csrf_token, date_fields, make_staff, sign_in
 
 TODAY = london_today()
-
-
-def date_fields(prefix: str, day=TODAY) -> dict[str, str]:
-    return {f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)}
 
 
 @pytest.fixture
@@ -62,7 +58,7 @@ def test_the_casework_journey(app, case_id):
         consent_method="written",
         keeps_contact_information="yes",
         parties="Riverside Primary School\nDr Patel, community paediatrician",
-        **date_fields("given_on"),
+        **date_fields("given_on", TODAY),
     )
     assert consent.status_code == 302
     page = browser.get(base).get_data(as_text=True)
@@ -74,7 +70,7 @@ def test_the_casework_journey(app, case_id):
         basis="consent",
         consent_party_id=party_id,
         what_was_shared="The EHC needs assessment request",
-        **date_fields("disclosed_on"),
+        **date_fields("disclosed_on", TODAY),
     )
     assert shared.status_code == 302
     not_named = post(
@@ -83,12 +79,12 @@ def test_the_casework_journey(app, case_id):
         basis="consent",
         consent_party_id="",
         what_was_shared="Reports",
-        **date_fields("disclosed_on"),
+        **date_fields("disclosed_on", TODAY),
     )
     assert not_named.status_code == 400
     assert error_summary(not_named.get_data(as_text=True))[0][0] == "#consent_party_id"
 
-    closed = post(browser, f"{base}/close", case_outcome="Advice given.", **date_fields("closed_on"))
+    closed = post(browser, f"{base}/close", case_outcome="Advice given.", **date_fields("closed_on", TODAY))
     assert closed.status_code == 302
     page = browser.get(base).get_data(as_text=True)
     assert f"due for destruction on {TODAY.day} {TODAY:%B} {TODAY.year + 3}" in page

@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.models.audit import AuditEntry
 from portal.models.staff import StaffUser
 from portal.services.clock import london_today
-from tests.staff import make_staff, sign_in
+from tests.staff import date_fields, make_staff, sign_in
 from tests.web.test_staff_auth import admin_post, audit_actions, browser, page_text, problems, signed_in
 
 NEW = "/staff/admin/users/new"
@@ -156,26 +156,22 @@ def test_changing_roles_applies_at_once_to_the_persons_session(app, admin):
     assert stored(app, person.id).roles == "caseworker"
 
 
-def date_fields(day: dt.date) -> dict[str, str]:
-    return {"trained_on-day": str(day.day), "trained_on-month": str(day.month), "trained_on-year": str(day.year)}
-
-
 def test_training_cannot_be_recorded_for_a_date_to_come(app, admin):
     client, _ = admin
     person = make_staff(app, "caseworker", trained=False)
     path = f"/staff/admin/users/{person.id}/training"
 
-    future = admin_post(client, path, **date_fields(london_today() + dt.timedelta(days=1)))
+    future = admin_post(client, path, **date_fields("trained_on", london_today() + dt.timedelta(days=1)))
     assert future.status_code == 400
     assert problems(future) == [("#trained_on-day", "The training date must be today or in the past.")]
     assert stored(app, person.id).training_completed_on is None
 
     unreal = admin_post(
-        client, path, **{**date_fields(london_today()), "trained_on-day": "31", "trained_on-month": "2"}
+        client, path, **{**date_fields("trained_on", london_today()), "trained_on-day": "31", "trained_on-month": "2"}
     )
     assert unreal.status_code == 400 and problems(unreal)[0][0] == "#trained_on-day"
 
-    recorded = admin_post(client, path, **date_fields(london_today()))
+    recorded = admin_post(client, path, **date_fields("trained_on", london_today()))
     assert recorded.status_code == 302
     assert "Training recorded." in page_text(client.get(recorded.headers["Location"]))
     assert stored(app, person.id).training_completed_on == london_today()

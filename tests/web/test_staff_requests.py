@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import re
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,7 +30,7 @@ from portal.services.requests import Closure, ComplaintAnswers, FoiAnswers, Requ
 from portal.services.validation import add_years
 from tests.conftest import CheckingClient
 from tests.journeys import error_summary, self_referral_answers, send, start
-from tests.staff import csrf_token, make_staff, sign_in
+from tests.staff import csrf_token, date_fields, make_staff, pdf_text, sign_in
 
 WHERE = "192.0.2.30"
 PARENT = Requester("Zoë Ó Briain-Nakamura", "zoe.family@example.com", None, None, None, "email")
@@ -172,16 +171,6 @@ def assert_errors(response, expected: dict[str, str]) -> None:
         assert message.startswith(start_of_message), (href, message)
         target = href.removeprefix("#")
         assert len(re.findall(rf'\bid="{re.escape(target)}"', html)) == 1, f"{href} leads to no single element"
-
-
-def date_fields(prefix: str, day: dt.date) -> dict[str, str]:
-    return {f"{prefix}-day": str(day.day), f"{prefix}-month": str(day.month), f"{prefix}-year": str(day.year)}
-
-
-def pdf_text(content: bytes) -> str:
-    return subprocess.run(
-        ["pdftotext", "-layout", "-", "-"], input=content, capture_output=True, check=True, timeout=60
-    ).stdout.decode()
 
 
 # Fixtures ----------------------------------------------------------------------------------------
