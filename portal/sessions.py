@@ -25,6 +25,7 @@ from werkzeug.datastructures import CallbackDict
 from portal.extensions import db
 from portal.models.referrals import utcnow
 from portal.models.staff import StaffSession
+from portal.services.clock import as_utc
 
 STAFF_PREFIX = "/staff"
 # Writing last_seen_at on every request would make every page view a database write; a minute's
@@ -34,11 +35,6 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    # SQLite returns naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
@@ -113,7 +109,7 @@ class PortalSessionInterface(SessionInterface):
         if row is None:
             return ServerSession()
         now = utcnow()
-        created_at, last_seen_at = _aware(row.created_at), _aware(row.last_seen_at)
+        created_at, last_seen_at = as_utc(row.created_at), as_utc(row.last_seen_at)
         ended = None
         if now - last_seen_at > dt.timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]):
             ended = "idle"

@@ -24,7 +24,7 @@ from portal.models.referrals import Referral, utcnow
 from portal.models.staff import StaffUser
 from portal.services import accounts, audit, references
 from portal.services.audit import Actor
-from portal.services.clock import add_months, long_date
+from portal.services.clock import add_months, as_utc, long_date
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.validation import long_text, recorded_date_problem, retention_ends
 
@@ -161,14 +161,16 @@ class TimelineEntry:
     approved_by: str = ""
 
 
-def _sort_moment(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+def sees_note_revisions(viewer: StaffUser) -> bool:
+    """Earlier versions of notes are for the Strategic Manager's oversight."""
+    return "manager" in viewer.role_set
 
 
-def timeline(case: Case, with_revisions: bool = False) -> list[TimelineEntry]:
+def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
     """Every note, contact, consent event, review and disclosure on the case (and the contacts
     logged while it was a referral), newest first. Earlier versions of notes are loaded (and
-    decrypted) only ``with_revisions``: only managers see them."""
+    decrypted) only for a viewer who may see them."""
+    with_revisions = sees_note_revisions(viewer)
     notes_query = select(CaseNote).where(CaseNote.case_id == case.id)
     if with_revisions:
         notes_query = notes_query.options(selectinload(CaseNote.revisions))
@@ -191,7 +193,7 @@ def timeline(case: Case, with_revisions: bool = False) -> list[TimelineEntry]:
     names = accounts.staff_names(staff_ids)
 
     def day(moment: dt.datetime) -> dt.date:
-        return _sort_moment(moment).date()
+        return as_utc(moment).date()
 
     entries = [
         TimelineEntry(
@@ -235,7 +237,7 @@ def timeline(case: Case, with_revisions: bool = False) -> list[TimelineEntry]:
                 approved_by=names.get(disclosure.approved_by_id or 0, ""),
             )
         )
-    entries.sort(key=lambda entry: (entry.on, _sort_moment(entry.at)), reverse=True)
+    entries.sort(key=lambda entry: (entry.on, as_utc(entry.at)), reverse=True)
     return entries
 
 
@@ -379,7 +381,7 @@ def destruction_date(case: Case, retention_years: int) -> dt.date | None:
 def close(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, today: dt.date) -> None:
     problems = {}
     cleaned_outcome = long_text(outcome, "the outcome", "case_outcome", problems)
-    opened_on = _sort_moment(case.opened_at).date()
+    opened_on = as_utc(case.opened_at).date()
     if closed_on_problem := recorded_date_problem(
         closed_on, "the date the case closed", today, opened_on, "the day it opened"
     ):

@@ -13,6 +13,11 @@ def london_today() -> dt.date:
     return dt.datetime.now(LONDON).date()
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored moment with its zone: SQLite hands them back without one, and every one is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def london_datetime(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(LONDON)
 
@@ -34,16 +39,12 @@ def london_date(moment: dt.datetime | None) -> str:
     """A stored UTC moment as its date in London, GOV.UK style."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return long_date(moment.astimezone(LONDON).date())
+    return long_date(as_utc(moment).astimezone(LONDON).date())
 
 
 def london_time(moment: dt.datetime | None) -> str:
     """A stored UTC moment as London date and time: 3 November 2026, 2:05pm."""
     if moment is None:
         return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    local = moment.astimezone(LONDON)
+    local = as_utc(moment).astimezone(LONDON)
     return f"{long_date(local.date())}, {local.hour % 12 or 12}:{local:%M}{'am' if local.hour < 12 else 'pm'}"

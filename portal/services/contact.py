@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from portal.extensions import db
 from portal.models.cases import CONTACT_DIRECTIONS, CONTACT_METHODS, Case, ContactEntry
 from portal.models.referrals import Referral
@@ -51,8 +53,11 @@ def contact_refusal(referral: Referral) -> str | None:
 def log_contact(
     referral: Referral, details: ContactDetails, actor: Actor, today: dt.date, case: Case | None = None
 ) -> ContactEntry:
+    """Log contact on the referral, or on ``case`` (the case opened from it). Logged from either
+    page, contact with a family whose case is closed waits until the case is reopened."""
     refusal = contact_refusal(referral)
-    if case is not None and case.status == "closed":
+    held = case if case is not None else db.session.scalar(select(Case).where(Case.referral_id == referral.id))
+    if held is not None and held.status == "closed":
         raise ContactNotPermitted("This case is closed. Reopen it before logging contact.")
     if refusal:
         audit.record(actor, "contact refused: no consent on record", "referral", referral.id)

@@ -8,10 +8,9 @@ import secrets
 
 from flask import current_app
 
-from portal.crypto import keyring
 from portal.extensions import db
 from portal.models.referrals import Person, Referral
-from portal.services import accounts, mfa, references, requests, triage
+from portal.services import accounts, intake, mfa, requests, triage
 from portal.services.audit import SYSTEM
 from portal.services.clock import london_today
 from portal.services.consent import Attestation, current_privacy_notice
@@ -27,6 +26,7 @@ from portal.services.referrals import (
     submit_self_referral,
 )
 from portal.services.requests import ComplaintAnswers, FoiAnswers, Requester, SubjectAccessAnswers
+from portal.services.validation import add_years
 
 STAFF = (
     ("demo.volunteer@sps.example", "Demo Volunteer", ["volunteer"]),
@@ -84,7 +84,7 @@ def seed() -> list[str]:
     today = london_today()
     made = []
     for number, (child, parent, email, needs) in enumerate(FAMILIES):
-        born = today.replace(year=today.year - (19 if parent is None else 6 + number))
+        born = add_years(today, -(19 if parent is None else 6 + number))
         contact = Contact(email, "07700 900" + f"{100 + number:03d}", None, None, "email")
         if number % 2:
             answers = ProfessionalReferral(
@@ -151,28 +151,28 @@ def _seed_requests(referral: Referral, mailer: Mailer) -> int:
 def _keyed_in_without_attestation(version: str) -> Referral:
     """A professional referral that arrived by post without the family's consent recorded: the
     case the back office's consent gate exists for."""
-    reference = references.generate()
-    referral = Referral(
-        reference=str(reference),
-        reference_hash=keyring().lookup_hash(str(reference)),
-        submission_key_hash=secrets.token_hex(32),
-        route="professional",
-        completed_by="professional",
-        school_or_setting="Example High School",
-        needs="Letter from the school nurse: worried about a pupil's attendance and unmet needs.",
-        preferred_contact="phone",
-        privacy_notice_version=version,
-        privacy_agreed_at=dt.datetime.now(dt.UTC),
-        people=[
-            Person(
-                role="child",
-                full_name="Lou Invented",
-                date_of_birth=london_today().replace(year=london_today().year - 13),
-            ),
-            Person(role="parent_carer", full_name="Max Invented", phone="07700 900999"),
-            Person(role="referrer", full_name="Sam Nurse", job_title="School nurse", organisation="Example NHS Trust"),
-        ],
-    )
-    db.session.add(referral)
-    db.session.commit()
+
+    def build() -> Referral:
+        return Referral(
+            route="professional",
+            completed_by="professional",
+            school_or_setting="Example High School",
+            needs="Letter from the school nurse: worried about a pupil's attendance and unmet needs.",
+            preferred_contact="phone",
+            privacy_notice_version=version,
+            privacy_agreed_at=dt.datetime.now(dt.UTC),
+            people=[
+                Person(
+                    role="child",
+                    full_name="Lou Invented",
+                    date_of_birth=add_years(london_today(), -13),
+                ),
+                Person(role="parent_carer", full_name="Max Invented", phone="07700 900999"),
+                Person(
+                    role="referrer", full_name="Sam Nurse", job_title="School nurse", organisation="Example NHS Trust"
+                ),
+            ],
+        )
+
+    referral, _ = intake.store_once(Referral, "SPS", secrets.token_urlsafe(24), build)
     return referral

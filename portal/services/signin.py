@@ -15,6 +15,7 @@ from portal.models.staff import StaffUser
 from portal.services import audit, mfa
 from portal.services.accounts import AccountError, find_by_email, new_password_hash
 from portal.services.audit import Actor
+from portal.services.clock import as_utc
 from portal.services.passwords import dummy_hash, hash_password, needs_rehash, verify_password
 from portal.sessions import end_sessions_of
 
@@ -47,12 +48,8 @@ class AccountLocked(SignInRefused):
         super().__init__("This account is locked after too many failed attempts")
 
 
-def _aware(moment: dt.datetime | None) -> dt.datetime | None:
-    return moment.replace(tzinfo=dt.UTC) if moment and moment.tzinfo is None else moment
-
-
 def locked_until(user: StaffUser, now: dt.datetime) -> dt.datetime | None:
-    until = _aware(user.locked_until)
+    until = as_utc(user.locked_until) if user.locked_until else None
     return until if until and until > now else None
 
 

@@ -118,7 +118,10 @@ def get_referral(viewer: StaffUser, referral_id: int) -> Referral | None:
     return db.session.scalars(
         _scoped(select(Referral), viewer)
         .where(Referral.id == referral_id)
-        .options(selectinload(Referral.people), selectinload(Referral.attestations))
+        .options(
+            selectinload(Referral.people),
+            selectinload(Referral.attestations).selectinload(ConsentAttestation.recorded_by),
+        )
     ).first()
 
 

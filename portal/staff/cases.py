@@ -118,20 +118,18 @@ def _render_case(
             "withdrawn_method": f"withdrawn_method-{withdrawing}",
         }
     can_decide = bool(current_user.role_set & set(DECIDERS))
-    is_manager = "manager" in current_user.role_set
     assignable, managers = casework.staff_choices() if can_decide else ([], [])
     return (
         render_template(
             "staff/case.html",
             case=case,
-            entries=casework.timeline(case, with_revisions=is_manager),
+            entries=casework.timeline(case, current_user),
             errors=errors,
             error_anchors=anchors,
             withdrawing=withdrawing,
             form=form,
             today=london_today(),
             can_decide=can_decide,
-            is_manager=is_manager,
             destruction=casework.destruction_date(case, config["RETENTION_YEARS"]),
             categories=config["CASE_CATEGORIES"],
             levels=config["INTERVENTION_LEVELS"],

@@ -107,7 +107,6 @@ def _render(
             acting_as_labels=requests.ACTING_AS_LABELS,
             identity_check_labels=requests.IDENTITY_CHECK_LABELS,
             reply_labels=requests.REPLY_LABELS,
-            retention_years=current_app.config["RETENTION_YEARS"],
         ),
         status,
     )

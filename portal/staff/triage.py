@@ -26,6 +26,12 @@ bp = staff_blueprint("staff_triage", __name__)
 TRIAGE = ("volunteer", "caseworker", "manager")
 DECIDERS = ("caseworker", "manager")
 STATUS_LABELS = {"new": "New", "accepted": "Accepted", "declined": "Declined"}
+ERROR_ANCHORS = {
+    "consent_given_on": "consent_given_on-day",
+    "occurred_on": "occurred_on-day",
+    "contact": "contact-log",
+    "decision": "decision",
+}
 ROUTE_LABELS = {"self": "Self-referral", "professional": "Professional referral"}
 
 
@@ -107,23 +113,6 @@ def _referral_or_404(referral_id: int, viewing: bool = False) -> Referral:
     return referral
 
 
-def _radio_items(labels: dict[str, str], chosen: str | None) -> list[dict[str, object]]:
-    return [{"value": value, "text": text, "checked": value == chosen} for value, text in labels.items()]
-
-
-def _date_items(prefix: str, form: dict[str, str], errors: dict[str, str]) -> list[dict[str, object]]:
-    error_class = " govuk-input--error" if prefix in errors else ""
-    return [
-        {
-            "name": part,
-            "label": part.capitalize(),
-            "classes": f"govuk-input--width-{width}{error_class}",
-            "value": form.get(f"{prefix}-{part}"),
-        }
-        for part, width in (("day", 2), ("month", 2), ("year", 4))
-    ]
-
-
 def _render_referral(
     referral: Referral, errors: dict[str, str] | None = None, form: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
@@ -145,14 +134,12 @@ def _render_referral(
             method_labels=METHOD_LABELS,
             contact_labels=contact.METHOD_LABELS,
             direction_labels=contact.DIRECTION_LABELS,
-            contact_method_items=_radio_items(contact.METHOD_LABELS, form.get("method")),
-            contact_direction_items=_radio_items(contact.DIRECTION_LABELS, form.get("direction")),
             assignee_items=[{"value": "", "text": "Choose someone"}]
             + [
                 {"value": str(user.id), "text": user.name, "selected": user.id == referral.assigned_to_id}
                 for user in assignable
             ],
-            date_items={prefix: _date_items(prefix, form, errors) for prefix in ("consent_given_on", "occurred_on")},
+            error_anchors=ERROR_ANCHORS,
             today=london_today(),
         ),
         status,

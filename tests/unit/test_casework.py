@@ -63,7 +63,7 @@ def give_consent(case, actor, **kwargs):
 
 
 def test_a_disclosure_to_a_party_the_family_named_is_allowed(world):
-    _, case, actor = world
+    people, case, actor = world
     give_consent(case, actor)
     [school] = named_parties(case)
     disclosure = record_disclosure(
@@ -72,7 +72,7 @@ def test_a_disclosure_to_a_party_the_family_named_is_allowed(world):
     assert disclosure.recipient == "Riverside Primary School"
     logged = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "disclosure recorded")).one()
     assert logged.record_id == case.id
-    assert next(entry.kind for entry in casework.timeline(case)) == "disclosure"
+    assert next(entry.kind for entry in casework.timeline(case, people["caseworker"])) == "disclosure"
 
 
 def test_a_disclosure_to_anyone_else_on_consent_is_refused(world):
@@ -250,6 +250,8 @@ def test_a_closed_case_takes_no_notes_contacts_or_consent_until_reopened(world):
         casework.edit_note(note, "Changed after closing.", note.version, actor)
     with pytest.raises(ContactNotPermitted, match="closed"):
         contact.log_contact(case.referral, ContactDetails(TODAY, "call", "outgoing", "x"), actor, TODAY, case=case)
+    with pytest.raises(ContactNotPermitted, match="closed"):
+        contact.log_contact(case.referral, ContactDetails(TODAY, "call", "outgoing", "x"), actor, TODAY)
     with pytest.raises(ConsentNotRecorded, match="Reopen the case"):
         record_case_consent(case, consent(), dt.date(2012, 3, 1), actor, TODAY, 6)
     with pytest.raises(CaseworkError, match="Reopen the case"):
