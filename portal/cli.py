@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 
 from portal.extensions import db
 from portal.models.staff import ROLES
-from portal.services import accounts, audit, demo
+from portal.services import accounts, audit, clock, demo
 from portal.services.keys import rotate_all
 
 DEMO_EMAIL = "demo.manager@sps.example"
@@ -50,7 +50,12 @@ def create_user(email: str, name: str, roles: tuple[str, ...], trained_on: dt.da
     """Create a staff account; the password is asked for twice, or read from standard input."""
     try:
         user = accounts.create_user(
-            email, name, list(roles), _read_password(), trained_on=trained_on.date() if trained_on else None
+            email,
+            name,
+            list(roles),
+            _read_password(),
+            audit.system_actor(clock.now()),
+            trained_on=trained_on.date() if trained_on else None,
         )
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
@@ -67,7 +72,9 @@ def _refuse_in_production() -> None:
 def demo_account() -> None:
     """Create the demo manager account, or give it a new password, and print how to sign in."""
     _refuse_in_production()
-    password, secret = demo.demo_account(DEMO_EMAIL, "Demo Manager", ["manager", "caseworker"])
+    password, secret = demo.demo_account(
+        DEMO_EMAIL, "Demo Manager", ["manager", "caseworker"], audit.system_actor(clock.now())
+    )
     click.echo(f"Demo staff account: {DEMO_EMAIL}  password: {password}")
     click.echo(f"  Authenticator key: {secret} (add it to an authenticator app, or get the current code with:")
     click.echo(f"  .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{secret}').now())\")")
@@ -78,7 +85,7 @@ def demo_account() -> None:
 def seed_demo() -> None:
     """Staff of each role and clearly fictional referrals, for trying the back office."""
     _refuse_in_production()
-    for line in demo.seed():
+    for line in demo.seed(audit.system_actor(clock.now())):
         click.echo(line)
 
 

@@ -14,14 +14,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from argon2 import Parameters, Type
+from argon2.low_level import ARGON2_VERSION
 from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+from portal.services.deadlines import DEFAULT_NATION, NATIONS
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = PROJECT_ROOT / "instance"
 
 ENVIRONMENTS = ("development", "test", "production")
+# Tests hash passwords with argon2id at its cheapest (one pass over 8 KiB instead of three over
+# 64 MiB): the suite makes hundreds of accounts, and what it checks is that the hashing is argon2id
+# and is verified, not how long it takes. Development and production keep argon2-cffi's defaults.
+TEST_PASSWORD_HASH = Parameters(
+    type=Type.ID, version=ARGON2_VERSION, salt_len=16, hash_len=32, time_cost=1, memory_cost=8, parallelism=1
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +99,15 @@ def _yes_no(environ: Mapping[str, str], name: str, default: bool) -> bool:
     if raw not in ("yes", "no"):
         raise ConfigError(f"{name} must be yes or no, not {raw!r}.")
     return raw == "yes"
+
+
+def _one_of(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    raw = environ.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in allowed:
+        raise ConfigError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}.")
+    return raw
 
 
 def _encryption_keys(raw: str) -> list[str]:
@@ -167,6 +186,9 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # Staff acting in their role are normally named in a subject access response; a service
         # that judges otherwise (for example after threats to staff) withholds them.
         "SAR_WITHHOLD_STAFF_NAMES": _yes_no(environ, "SAR_WITHHOLD_STAFF_NAMES", False),
+        # Whose public holidays move a subject access or complaint deadline (FOI always skips
+        # every part of the UK's).
+        "SERVICE_NATION": _one_of(environ, "SERVICE_NATION", tuple(NATIONS), DEFAULT_NATION),
         "VOLUNTEER_AGREEMENT_VERSION": environ.get("VOLUNTEER_AGREEMENT_VERSION", "").strip() or "2026-1",
         # A parent may take well over an hour over a referral: the CSRF token lives as long as the
         # browser session instead of Flask-WTF's default hour, so a slow writer loses nothing.
@@ -178,4 +200,5 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TRUST_PROXY_HOPS": 1 if production else 0,
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "MAX_FORM_MEMORY_SIZE": 256 * 1024,
+        "PASSWORD_HASH_PARAMETERS": TEST_PASSWORD_HASH if env == "test" else None,
     }

@@ -23,8 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
 
 from portal.extensions import db
-from portal.models.referrals import utcnow
 from portal.models.staff import StaffSession
+from portal.request_time import request_now
 from portal.services.clock import as_utc
 
 STAFF_PREFIX = "/staff"
@@ -108,7 +108,7 @@ class PortalSessionInterface(SessionInterface):
             return ServerSession()
         if row is None:
             return ServerSession()
-        now = utcnow()
+        now = request_now()
         created_at, last_seen_at = as_utc(row.created_at), as_utc(row.last_seen_at)
         ended = None
         if now - last_seen_at > dt.timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]):
@@ -132,7 +132,7 @@ class PortalSessionInterface(SessionInterface):
             return
         if not session and session.new:
             return  # nothing worth keeping: no row, no cookie
-        now = utcnow()
+        now = request_now()
         user_id = session.get("_user_id")
         if session.new or session.rotate:
             if session.token:
@@ -140,7 +140,7 @@ class PortalSessionInterface(SessionInterface):
             session.token = secrets.token_urlsafe(32)
             # New sessions are few (one per sign-in, or per visitor to the sign-in page), so each
             # clears away the expired ones: abandoned rows never pile up.
-            purge_expired(app.config["SESSION_IDLE_MINUTES"], app.config["SESSION_ABSOLUTE_HOURS"])
+            purge_expired(app.config["SESSION_IDLE_MINUTES"], app.config["SESSION_ABSOLUTE_HOURS"], now)
             with db.engine.begin() as connection:
                 connection.execute(
                     insert(StaffSession).values(
@@ -183,8 +183,7 @@ def end_sessions_of(user_id: int, keep_token: str | None = None) -> int:
         return connection.execute(statement).rowcount
 
 
-def purge_expired(idle_minutes: int, absolute_hours: int) -> int:
-    now = utcnow()
+def purge_expired(idle_minutes: int, absolute_hours: int, now: dt.datetime) -> int:
     with db.engine.begin() as connection:
         return connection.execute(
             delete(StaffSession).where(

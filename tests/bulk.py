@@ -42,7 +42,7 @@ from portal.extensions import db
 from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
 from portal.models.referrals import ConsentAttestation, Person, PrivacyNoticeVersion, Referral
-from portal.services import references
+from portal.services import clock, references
 from portal.services.clock import add_months
 from portal.services.consent import ATTESTATION_STATEMENT
 
@@ -133,7 +133,7 @@ class Tokens:
         def encrypted(plaintexts: list[str]) -> list[str]:
             return [keyring.encrypt(plaintext) for plaintext in plaintexts]
 
-        today = dt.date.today()
+        today = clock.london_today()
         self.child_name = encrypted(names())
         self.parent_name = encrypted(names())
         self.referrer_name = encrypted(names())
@@ -195,7 +195,7 @@ def insert_referrals(app: Flask, count: int, seed: int | None = None, batch: int
     rng = random.Random(seed)
     keyring: Keyring = app.extensions["portal_keyring"]
     tokens = Tokens(keyring, rng)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
 
     def token(field: list[str]) -> str:
         return field[rng.randrange(VARIANTS)]
@@ -506,7 +506,7 @@ def insert_cases(
     tokens = CaseTokens(keyring, rng)
     categories = app.config["CASE_CATEGORIES"]
     levels = app.config["INTERVENTION_LEVELS"]
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
     today = now.date()
     statuses: Counter[str] = Counter()
     assigned = 0
@@ -605,7 +605,7 @@ def insert_timeline(
     keyring: Keyring = app.extensions["portal_keyring"]
     tokens = CaseTokens(keyring, rng)
     added = InsertedTimeline(case_id)
-    now = dt.datetime.now(dt.UTC)
+    now = clock.now()
 
     slots: list[str] = []
     remaining = entries

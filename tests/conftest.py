@@ -3,10 +3,17 @@ that checks every HTML page it fetches (after alphagov/notifications-admin's cli
 
 The database is the one ``DATABASE_URL`` names (CI's second pass: PostgreSQL) or, by default, a
 SQLite file in a temporary folder. Migrations build it, so every run also tests them.
+
+Under pytest-xdist (``-n auto``) every worker is a process of its own with its own session
+fixtures, so each gets its own database: its own SQLite file (its own temporary folder), or on
+PostgreSQL its own database beside the one ``DATABASE_URL`` names (``test`` becomes ``test_gw0``,
+``test_gw1``…, created when missing), and its own key prefix for rate-limit counters on Redis.
+Workers never share a table or a counter.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 from collections import Counter
@@ -17,7 +24,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import inspect, text
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 os.environ["PORTAL_ENV"] = "test"
 
@@ -27,10 +36,34 @@ from portal.extensions import db, limiter
 OUTPUT = Path(__file__).parent / "output"
 KEPT_TABLES = {"alembic_version", "privacy_notice_versions", "audit_chain_head"}
 PERSONAL_PREFIXES = ("/refer/", "/requests/", "/staff/")
+# pytest-xdist names each worker process (gw0, gw1…); empty when the run is not distributed.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+
+
+def worker_database(url: str, worker: str = WORKER) -> str:
+    """On PostgreSQL, the database of this worker: ``DATABASE_URL``'s with ``_<worker>`` added,
+    created (from the server's ``postgres`` maintenance database) when it does not exist yet.
+    Without a worker, or on another database, ``url`` itself."""
+    parsed = make_url(url)
+    if not worker or parsed.get_backend_name() != "postgresql":
+        return url
+    name = f"{parsed.database}_{worker}"
+    maintenance = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with maintenance.connect() as connection:
+            exists = connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if not exists:
+                # CREATE DATABASE takes no parameters; the name is the base name and gw<number>.
+                quoted = connection.dialect.identifier_preparer.quote(name)
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
+    finally:
+        maintenance.dispose()
+    return parsed.set(database=name).render_as_string(hide_password=False)
 
 
 def test_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+    url = os.environ.get("DATABASE_URL")
+    return worker_database(url) if url else f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
 
 
 test_database_url.__test__ = False  # type: ignore[attr-defined]
@@ -41,6 +74,9 @@ def build_app(database_url: str, **overrides: object) -> Flask:
         "SQLALCHEMY_DATABASE_URI": database_url,
         "MAIL_URL": "memory://",
         "RATELIMIT_ENABLED": False,
+        # Each worker counts under its own prefix, and limiter.reset() below clears only that
+        # prefix: on a shared Redis, one worker's reset must not wipe another's counts mid-test.
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"LIMITS-{WORKER}"} if WORKER else {},
     }
     config.update(overrides)
     app = create_app(config)
@@ -140,6 +176,8 @@ class PageChecker(HTMLParser):
         self.in_title = False
         self.ids: Counter[str] = Counter()
         self.forms: list[dict[str, str | None]] = []
+        self.form_has_token: list[bool] = []
+        self.in_form = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
@@ -151,10 +189,16 @@ class PageChecker(HTMLParser):
             self.ids[attributes["id"] or ""] += 1
         if tag == "form":
             self.forms.append(attributes)
+            self.form_has_token.append(False)
+            self.in_form = True
+        if tag == "input" and self.in_form and attributes.get("name") == "csrf_token" and attributes.get("value"):
+            self.form_has_token[-1] = True
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self.in_title = False
+        if tag == "form":
+            self.in_form = False
 
     def handle_data(self, data: str) -> None:
         if self.in_title:
@@ -162,8 +206,8 @@ class PageChecker(HTMLParser):
 
 
 def check_page(response, path: str) -> None:
-    """Every HTML page: one h1, a real title, unique ids, forms that say where they post, no
-    inline script; personal-data pages are never cached."""
+    """Every HTML page: one h1, a real title, unique ids, forms that say where they post and carry
+    a CSRF token when they post, no inline script; personal-data pages are never cached."""
     if response.mimetype != "text/html" or 300 <= response.status_code < 400:
         return
     page = PageChecker()
@@ -172,9 +216,12 @@ def check_page(response, path: str) -> None:
     assert page.title.strip() and "SEND Partnership Service" in page.title, f"{path}: title {page.title!r}"
     duplicates = [element_id for element_id, count in page.ids.items() if count > 1]
     assert not duplicates, f"{path}: duplicate ids {duplicates}"
-    for form in page.forms:
+    for form, has_token in zip(page.forms, page.form_has_token, strict=True):
         assert form.get("action"), f"{path}: a form without an action"
-        assert (form.get("method") or "get").lower() in ("get", "post"), f"{path}: odd form method"
+        method = (form.get("method") or "get").lower()
+        assert method in ("get", "post"), f"{path}: odd form method"
+        # Every POST passes CSRFProtect, so a posting form without the token fails for everyone.
+        assert method == "get" or has_token, f"{path}: a form posting to {form.get('action')} without a CSRF token"
     body = response.get_data(as_text=True)
     assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", body), f"{path}: inline script"
     assert " style=" not in body, f"{path}: inline style attribute"
@@ -191,10 +238,30 @@ class CheckingClient(FlaskClient):
         return response
 
     def csrf_token(self, path: str) -> str:
+        """A CSRF token for posting a form at ``path``.
+
+        Public pages keep their session in a signed cookie, so the token is made as Flask-WTF's
+        ``generate_csrf`` makes it, straight into this client's session: fetching and rendering a
+        whole form page (every GOV.UK widget on it) only to read one hidden field was a quarter of
+        the web tests' time. That form pages carry the token is checked on every page fetched
+        (``check_page``). Back-office pages, whose session is in the database and whose GETs may
+        be audited, are fetched as a browser would."""
+        if not path.startswith("/staff"):
+            return self._signed_cookie_csrf_token(path)
         page = self.get(path).get_data(as_text=True)
         match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
         assert match, f"no CSRF token on {path}"
         return match.group(1)
+
+    def _signed_cookie_csrf_token(self, path: str) -> str:
+        config = self.application.config
+        field = config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        with self.session_transaction(path) as session:
+            # What generate_csrf keeps in the session, made the same way when there is none yet.
+            raw = session.get(field) or hashlib.sha1(os.urandom(64)).hexdigest()
+            session[field] = raw
+        secret = config.get("WTF_CSRF_SECRET_KEY") or self.application.secret_key
+        return URLSafeTimedSerializer(secret, salt="wtf-csrf-token").dumps(raw)
 
 
 @pytest.fixture

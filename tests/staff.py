@@ -1,19 +1,26 @@
-"""Staff accounts for tests, and signing in through the real two-step flow."""
+"""Staff accounts for tests, and signing in: ``sign_in`` plants a signed-in session straight into
+the database (what a sign-in leaves behind), ``sign_in_through_forms`` walks the real two-step
+flow for the tests that are about signing in."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
+import json
 import re
+import secrets
 import subprocess
 
 import pyotp
 from flask import Flask
+from sqlalchemy import insert
 
 from portal.extensions import db
-from portal.models.staff import StaffUser
-from portal.services import accounts, mfa
-from portal.services.clock import london_today
+from portal.models.staff import StaffSession, StaffUser
+from portal.services import accounts, audit, clock, mfa
+from portal.services.audit import Actor, system_actor
+from portal.sessions import cookie_name
 
 PASSWORD = "correct horse battery staple"
 _numbers = itertools.count(1)
@@ -35,11 +42,12 @@ def make_staff(
             name or f"Test {' '.join(roles).title()} {number}",
             list(roles),
             PASSWORD,
-            trained_on=london_today() if trained else None,
+            system_actor(clock.now()),
+            trained_on=clock.london_today() if trained else None,
         )
         secret = mfa.new_secret()
         if enrolled:
-            user.totp_secret, user.totp_confirmed_at = secret, dt.datetime.now(dt.UTC)
+            user.totp_secret, user.totp_confirmed_at = secret, clock.now()
         if agreement and "volunteer" in roles:
             user.volunteer_agreement_version = app.config["VOLUNTEER_AGREEMENT_VERSION"]
         db.session.commit()
@@ -54,7 +62,7 @@ def fresh_code(app: Flask, user: StaffUser) -> str:
     second sign-in within 30 seconds takes the next step's code (within the allowed drift)."""
     with app.app_context():
         last = db.session.get(StaffUser, user.id).totp_last_step or 0
-    now = int(dt.datetime.now(dt.UTC).timestamp()) // mfa.STEP_SECONDS
+    now = int(clock.now().timestamp()) // mfa.STEP_SECONDS
     # Now's step first, then the next: an older one could go stale before the server checks it.
     step = next(step for step in (now, now + 1) if step > last)
     return pyotp.TOTP(s=user.secret).at(step * mfa.STEP_SECONDS)  # type: ignore[attr-defined]
@@ -66,8 +74,68 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def sign_in(client, app: Flask, user: StaffUser):
-    """Both steps of sign-in; returns the response that follows the final redirect."""
+# Where a test client's requests come from (Werkzeug's default REMOTE_ADDR).
+TEST_CLIENT_ADDRESS = "127.0.0.1"
+
+
+def plant_session(app: Flask, user: StaffUser, client_address: str = TEST_CLIENT_ADDRESS) -> str:
+    """What a completed sign-in leaves behind, made directly: the staff session row holding what
+    ``staff_auth._complete_sign_in`` puts in the session (Flask-Login's ``_user_id``, ``_fresh``
+    and ``_id``, nothing else: the half-way keys are cleared), created, signed in and last seen
+    now by the portal's clock, and the "signed in" audit entry. Returns the cookie's token.
+
+    Each sign-in through the forms costs two password-and-code round trips (and a TOTP step, which
+    replay protection lets each account use once): most tests only need to be signed in."""
+    token = secrets.token_urlsafe(32)
+    now = clock.now()
+    # A context of its own (never one the test holds open), so removing its session at the end
+    # leaves the test's own objects attached.
+    with app.app_context(), app.test_request_context("/staff/login", environ_base={"REMOTE_ADDR": client_address}):
+        data = {
+            "_user_id": user.get_id(),
+            "_fresh": True,
+            "_id": app.login_manager._session_identifier_generator(),  # type: ignore[attr-defined]
+        }
+        with db.engine.begin() as connection:
+            connection.execute(
+                insert(StaffSession).values(
+                    token_sha256=hashlib.sha256(token.encode("ascii")).hexdigest(),
+                    user_id=user.id,
+                    data=json.dumps(data),
+                    created_at=now,
+                    signed_in_at=now,
+                    last_seen_at=now,
+                )
+            )
+        audit.record(Actor(user.id, client_address, now), "signed in", "staff_user", user.id, detail="test session")
+        db.session.commit()
+        db.session.remove()
+    return token
+
+
+def signed_in(client, app: Flask, user: StaffUser) -> str:
+    """Sign ``client`` (a Flask test client) in as ``user`` without the sign-in pages: a planted
+    session and its cookie, as the browser would hold it after signing in. Returns the token."""
+    token = plant_session(app, user)
+    client.set_cookie(
+        cookie_name(app),
+        token,
+        httponly=True,
+        secure=app.config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+        path="/",
+    )
+    return token
+
+
+def sign_in(client, app: Flask, user: StaffUser) -> str:
+    """Signed in, for a test about something else: the quick way (``signed_in``)."""
+    return signed_in(client, app, user)
+
+
+def sign_in_through_forms(client, app: Flask, user: StaffUser):
+    """Both steps of sign-in through the pages, for tests about signing in; returns the response
+    that follows the final redirect."""
     page = client.get("/staff/login")
     response = client.post(
         "/staff/login",

@@ -14,7 +14,6 @@ from sqlalchemy import DateTime, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.models.referrals import utcnow
 
 GENESIS_HASH = "0" * 64
 
@@ -29,7 +28,7 @@ class AuditEntry(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Position in the chain, 1, 2, 3…: a gap or repeat is tampering, whatever the ids say.
     sequence: Mapped[int] = mapped_column(Integer, unique=True)
-    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
     # A staff id, deliberately not a foreign key: the log must outlive anything it mentions.
     actor_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[str] = mapped_column(String(48), index=True)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import EncryptedText
 from portal.extensions import db
-from portal.models.referrals import Referral, _one_of, utcnow
+from portal.models.referrals import Referral, _one_of
 
 if TYPE_CHECKING:
     from portal.models.staff import StaffUser
@@ -36,7 +36,7 @@ class Case(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id"), unique=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
-    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     opened_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -72,7 +72,7 @@ class ContactEntry(db.Model):
     direction: Mapped[str] = mapped_column(String(8))
     summary: Mapped[str] = mapped_column(EncryptedText)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class CaseNote(db.Model):
@@ -87,7 +87,7 @@ class CaseNote(db.Model):
     text: Mapped[str] = mapped_column(EncryptedText)
     version: Mapped[int] = mapped_column(Integer, default=1)
     written_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     edited_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     revisions: Mapped[list[CaseNoteRevision]] = relationship(

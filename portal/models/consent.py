@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import EncryptedText
 from portal.extensions import db
-from portal.models.referrals import CONSENT_GIVERS, CONSENT_METHODS, _one_of, utcnow
+from portal.models.referrals import CONSENT_GIVERS, CONSENT_METHODS, _one_of
 
 if TYPE_CHECKING:
     from portal.models.staff import StaffUser
@@ -40,7 +40,7 @@ class ConsentRecord(db.Model):
     child_view_sought: Mapped[bool | None] = mapped_column(Boolean)
     child_view: Mapped[str | None] = mapped_column(EncryptedText)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     withdrawn_on: Mapped[dt.date | None] = mapped_column(Date)
     withdrawn_by: Mapped[str | None] = mapped_column(String(16))
     withdrawn_method: Mapped[str | None] = mapped_column(String(8))
@@ -78,7 +78,7 @@ class ConsentReview(db.Model):
     outcome: Mapped[str] = mapped_column(String(16))
     next_due: Mapped[dt.date | None] = mapped_column(Date)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Disclosure(db.Model):
@@ -106,4 +106,4 @@ class Disclosure(db.Model):
     justification: Mapped[str | None] = mapped_column(EncryptedText)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

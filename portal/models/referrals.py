@@ -20,10 +20,6 @@ if TYPE_CHECKING:
     from portal.models.staff import StaffUser
 
 
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
     listed = ", ".join(f"'{value}'" for value in values)
     return CheckConstraint(f"{column} IN ({listed})", name=f"{column}_known")
@@ -83,7 +79,7 @@ class Referral(db.Model):
     preferred_contact: Mapped[str] = mapped_column(String(8))
     privacy_notice_version: Mapped[str] = mapped_column(ForeignKey("privacy_notice_versions.version"))
     privacy_agreed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     assigned_to: Mapped[StaffUser | None] = relationship(foreign_keys=[assigned_to_id])
     people: Mapped[list[Person]] = relationship(
@@ -169,7 +165,7 @@ class ConsentAttestation(db.Model):
     wording: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(16))
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     referral: Mapped[Referral] = relationship(back_populates="attestations")
     recorded_by: Mapped[StaffUser | None] = relationship()

@@ -2,9 +2,9 @@
 and complaints about how the service handled personal data, with the events that move their
 deadlines and the records a subject access response is made from.
 
-``due_on`` is stored (worked out by ``portal.services.requests`` whenever a clock event, an
-extension or an acknowledgement changes it) so the queue can find what is due or overdue with an
-index rather than by working every request's deadline out again.
+``due_on`` is stored (worked out by the kind's rules in ``portal.services.deadlines`` on receipt and
+again whenever a clock event or an extension changes it) so the queue can find what is due or
+overdue with an index rather than by working every request's deadline out again.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import EncryptedDate, EncryptedText, LookupHash
 from portal.extensions import db
-from portal.models.referrals import _one_of, utcnow
+from portal.models.referrals import _one_of
+from portal.services.deadlines import CLOCK_EVENTS, FreedomOfInformation, SubjectAccess
 
 if TYPE_CHECKING:
     from portal.models.staff import StaffUser
@@ -29,7 +30,6 @@ REPLY_METHODS = ("email", "letter", "phone")
 IDENTITY_CHECKS = ("documents", "in_person", "known_to_service")
 IDENTITY_VERIFIED_BY = ("photo_id_and_address", "seen_in_person", "known_to_service", "authority_document")
 CHILD_CONFIRMATION_OUTCOMES = ("not_needed", "agreed", "refused", "not_sought")
-CLOCK_EVENTS = ("start", "pause", "resume")
 CHOSEN_RECORD_TYPES = ("referral",)
 OUTCOMES = (
     "records_sent",
@@ -69,8 +69,21 @@ class InformationRequest(db.Model):
         CheckConstraint(
             "(status = 'closed') = (closed_on IS NOT NULL AND outcome IS NOT NULL)", name="closed_has_outcome"
         ),
-        CheckConstraint("extension_months BETWEEN 0 AND 2", name="extension_at_most_two_months"),
+        CheckConstraint(
+            f"extension_months BETWEEN 0 AND {SubjectAccess.MAX_EXTENSION_MONTHS}", name="extension_at_most_two_months"
+        ),
         CheckConstraint("extension_months = 0 OR extension_reason IS NOT NULL", name="extension_has_reason"),
+        CheckConstraint(
+            f"extension_working_days BETWEEN 0 AND {FreedomOfInformation.MAX_EXTENSION_WORKING_DAYS}",
+            name="public_interest_extension_limit",
+        ),
+        CheckConstraint(
+            "extension_working_days = 0 OR (extension_exemption IS NOT NULL AND extension_notice_sent_on IS NOT NULL)",
+            name="public_interest_extension_says_why",
+        ),
+        # A subject access request is extended by months, an FOI request by working days.
+        CheckConstraint("kind = 'sar' OR extension_months = 0", name="only_sar_extends_by_months"),
+        CheckConstraint("kind = 'foi' OR extension_working_days = 0", name="only_foi_extends_by_working_days"),
         CheckConstraint("kind = 'sar' OR acting_as IS NULL", name="only_sar_acts_for_someone"),
         # The queue: a kind's open requests by due date, and the newest received first.
         Index("ix_information_requests_kind_status_due", "kind", "status", "due_on"),
@@ -84,7 +97,7 @@ class InformationRequest(db.Model):
     # As for referrals: a double click or a resent check page finds the request already made.
     submission_key_hash: Mapped[str] = mapped_column(LookupHash, unique=True)
     status: Mapped[str] = mapped_column(String(16), default="open")
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     received_on: Mapped[dt.date] = mapped_column(Date)
     due_on: Mapped[dt.date] = mapped_column(Date)
 
@@ -121,8 +134,13 @@ class InformationRequest(db.Model):
     extension_months: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     extension_reason: Mapped[str | None] = mapped_column(EncryptedText)
     extension_notice_sent_on: Mapped[dt.date | None] = mapped_column(Date)
+    # FOI only: a public interest extension (FOIA s.10(3)), its length and the exemption considered;
+    # the date the requester was told is ``extension_notice_sent_on``.
+    extension_working_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    extension_exemption: Mapped[str | None] = mapped_column(EncryptedText)
 
-    # A complaint's acknowledgement (due within 30 days of receipt).
+    # A complaint's acknowledgement (due within 30 days of receipt; the answer is expected within
+    # 30 more, or the complaint shows as stalled).
     acknowledged_on: Mapped[dt.date | None] = mapped_column(Date)
 
     # The response: what was decided, any exemption relied on, and when.
@@ -146,20 +164,22 @@ class InformationRequest(db.Model):
 
 
 class RequestClockEvent(db.Model):
-    """A subject access clock starting (on receipt, or again on receipt of identity evidence),
-    pausing (waiting for a clarification the service asked for) or resuming."""
+    """Something that moved a request's clock: for subject access, the clock starting (on receipt,
+    or again on receipt of identity evidence), pausing (waiting for a clarification the service
+    asked for) or resuming; for FOI, a clarification asked for and received, a fees notice and the
+    fee paid. Each kind's events and their words are in ``portal.services.deadlines``."""
 
     __tablename__ = "request_clock_events"
     __table_args__ = (_one_of("event", CLOCK_EVENTS),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("information_requests.id", ondelete="CASCADE"), index=True)
-    event: Mapped[str] = mapped_column(String(8))
+    event: Mapped[str] = mapped_column(String(24))
     on: Mapped[dt.date] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(EncryptedText)
     # Empty for the start made on receipt, which no member of staff recorded.
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
-    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     request: Mapped[InformationRequest] = relationship(back_populates="clock_events")
 
@@ -176,7 +196,7 @@ class ChosenRecord(db.Model):
     record_type: Mapped[str] = mapped_column(String(16), default="referral")
     referral_id: Mapped[int] = mapped_column(ForeignKey("referrals.id", ondelete="CASCADE"), index=True)
     chosen_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    chosen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    chosen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     request: Mapped[InformationRequest] = relationship(back_populates="chosen_records")
 
@@ -191,6 +211,6 @@ class WithheldName(db.Model):
     request_id: Mapped[int] = mapped_column(ForeignKey("information_requests.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(EncryptedText)
     added_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
-    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     request: Mapped[InformationRequest] = relationship(back_populates="withheld_names")

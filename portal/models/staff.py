@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import EncryptedText, LookupHash
 from portal.extensions import db
-from portal.models.referrals import utcnow
 
 ROLES = ("volunteer", "caseworker", "manager", "dpo", "admin")
 
@@ -27,7 +26,7 @@ class StaffUser(UserMixin, db.Model):
     # Space-separated subset of ROLES; validated by the accounts service on every write.
     roles: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
 
     # The second factor: a TOTP secret, counted only once a code from it has been confirmed.
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
@@ -82,6 +81,6 @@ class StaffSession(db.Model):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
     data: Mapped[str] = mapped_column(Text, default="{}")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     signed_in_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -27,8 +27,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 from portal.models.referrals import CONTACT_METHODS
+from portal.request_time import request_today
 from portal.services import references, validation
-from portal.services.clock import london_today, long_date
+from portal.services.clock import long_date
 from portal.services.consent import (
     ATTESTATION_STATEMENT,
     GIVER_LABELS,
@@ -130,7 +131,7 @@ class DateField(Field):
     def pre_validate(self, form: Any) -> None:
         parts = self.data if isinstance(self.data, DateParts) else DateParts("", "", "")
         try:
-            self.data = self.rule(parts, london_today())
+            self.data = self.rule(parts, request_today())
         except InvalidInput as error:
             self.data = None
             raise StopValidation(str(error)) from None

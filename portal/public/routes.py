@@ -34,6 +34,7 @@ from portal.public.forms import (
     self_referral_summary,
     subject_access_summary,
 )
+from portal.request_time import request_now
 from portal.services import referrals
 from portal.services import requests as information_requests
 from portal.services.consent import (
@@ -100,7 +101,7 @@ class RequestJourney:
     form_template: str
     confirmation_template: str
     summary: Callable[[Any], list[SummarySection]]
-    submit: Callable[[Any, bool, str, Mailer], InformationRequest]
+    submit: Callable[[Any, bool, str, Mailer, dt.datetime], InformationRequest]
     declaration: str | None = None
 
 
@@ -127,7 +128,7 @@ FOI = RequestJourney(
     form_template="public/request_foi.html",
     confirmation_template="public/request_foi_sent.html",
     summary=foi_summary,
-    submit=lambda answers, declared, key, mailer: information_requests.submit_foi(answers, key, mailer),
+    submit=lambda answers, declared, key, mailer, now: information_requests.submit_foi(answers, key, mailer, now),
 )
 COMPLAINT = RequestJourney(
     name="complaint",
@@ -138,7 +139,7 @@ COMPLAINT = RequestJourney(
     form_template="public/request_complaint.html",
     confirmation_template="public/request_complaint_sent.html",
     summary=complaint_summary,
-    submit=lambda answers, declared, key, mailer: information_requests.submit_complaint(answers, key, mailer),
+    submit=lambda answers, declared, key, mailer, now: information_requests.submit_complaint(answers, key, mailer, now),
 )
 REQUEST_JOURNEYS = {journey.name: journey for journey in (RECORDS, FOI, COMPLAINT)}
 
@@ -181,7 +182,9 @@ def check(route: str) -> ResponseReturnValue:
         current_version=current_privacy_notice().version,
     )
     try:
-        referral = journey.submit(form.answers(), agreement, submission_key, current_app.extensions["portal_mailer"])
+        referral = journey.submit(
+            form.answers(), agreement, submission_key, current_app.extensions["portal_mailer"], request_now()
+        )
     except (ConsentMissing, PrivacyNoticeChanged) as refusal:
         return _render_check(journey, form, sealed, agreement_error=str(refusal))
     except (IncompleteAttestation, UnreachableFamily) as refusal:
@@ -218,7 +221,9 @@ def request_check(kind: str) -> ResponseReturnValue:
         return _render_form(journey, form)
     declared = request.form.get("declared") == "yes"
     try:
-        sent = journey.submit(form.answers(), declared, submission_key, current_app.extensions["portal_mailer"])
+        sent = journey.submit(
+            form.answers(), declared, submission_key, current_app.extensions["portal_mailer"], request_now()
+        )
     except DeclarationMissing as refusal:
         return _render_request_check(journey, form, sealed, declaration_error=str(refusal))
     except RequestRefused as refusal:

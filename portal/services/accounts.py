@@ -15,7 +15,6 @@ from email_validator import EmailNotValidError, validate_email
 
 from portal.crypto import keyring, normalise_email
 from portal.extensions import db
-from portal.models.referrals import utcnow
 from portal.models.staff import ROLES, StaffUser
 from portal.services import audit, mfa
 from portal.services.audit import Actor
@@ -63,7 +62,7 @@ def create_user(
     name: str,
     roles: list[str],
     password: str,
-    actor: Actor = audit.SYSTEM,
+    actor: Actor,
     trained_on: dt.date | None = None,
 ) -> StaffUser:
     problems = {}
@@ -93,6 +92,7 @@ def create_user(
         roles=role_text,
         password_hash=password_hash,
         training_completed_on=trained_on,
+        created_at=actor.at,
     )
     db.session.add(user)
     db.session.flush()
@@ -101,7 +101,7 @@ def create_user(
     return user
 
 
-def set_password(user: StaffUser, password: str, actor: Actor = audit.SYSTEM) -> None:
+def set_password(user: StaffUser, password: str, actor: Actor) -> None:
     """An administrator's reset (or the demo account's): every session of the person ends."""
     user.password_hash = new_password_hash(password, user.name, user.email)
     audit.record(actor, "password reset", "staff_user", user.id)
@@ -113,7 +113,7 @@ def replace_second_factor(user: StaffUser, secret: str, actor: Actor) -> list[st
     """The person's own new authenticator, already confirmed with a code; returns new recovery
     codes (the old ones stop working)."""
     user.totp_secret = secret
-    user.totp_confirmed_at = utcnow()
+    user.totp_confirmed_at = actor.at
     codes = mfa.new_recovery_codes(user)
     audit.record(actor, "second factor changed", "staff_user", user.id)
     db.session.commit()

@@ -18,20 +18,29 @@ from sqlalchemy import update
 
 from portal.extensions import db
 from portal.models.audit import GENESIS_HASH, AuditChainHead, AuditEntry
-from portal.models.referrals import utcnow
+from portal.services.clock import london_day
 
 HEAD_ID = 1
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who is acting, and from where: filled in by the web layer, which knows the request."""
+    """Who is acting, from where and when: filled in by the web layer, which knows the request
+    and has read the clock once for it, or by a command. Services stamp what they record with
+    ``at`` and never read the clock themselves."""
 
     staff_id: int | None
     client: str | None
+    at: dt.datetime
+
+    @property
+    def today(self) -> dt.date:
+        return london_day(self.at)
 
 
-SYSTEM = Actor(staff_id=None, client="command line")
+def system_actor(at: dt.datetime) -> Actor:
+    """The command line, or the service itself, acting at ``at``."""
+    return Actor(staff_id=None, client="command line", at=at)
 
 
 def _utc_text(moment: dt.datetime) -> str:
@@ -82,7 +91,7 @@ def record(
     ).one()
     entry = AuditEntry(
         sequence=sequence,
-        occurred_at=utcnow(),
+        occurred_at=actor.at,
         actor_id=actor.staff_id,
         action=action,
         record_type=record_type,

@@ -20,11 +20,11 @@ from portal.crypto import keyring
 from portal.extensions import db
 from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentRecord, ConsentReview, Disclosure
-from portal.models.referrals import Referral, utcnow
+from portal.models.referrals import Referral
 from portal.models.staff import StaffUser
 from portal.services import accounts, audit, references
 from portal.services.audit import Actor
-from portal.services.clock import add_months, as_utc, long_date
+from portal.services.clock import add_months, as_utc, london_day, long_date
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.validation import long_text, recorded_date_problem, retention_ends
 
@@ -192,13 +192,10 @@ def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
     staff_ids |= {disclosure.approved_by_id for disclosure in disclosures if disclosure.approved_by_id}
     names = accounts.staff_names(staff_ids)
 
-    def day(moment: dt.datetime) -> dt.date:
-        return as_utc(moment).date()
-
     entries = [
         TimelineEntry(
             "note",
-            day(note.written_at),
+            london_day(note.written_at),
             note.written_at,
             note,
             names.get(note.written_by_id, ""),
@@ -257,7 +254,7 @@ def _note_text(text: str) -> str:
 def add_note(case: Case, text: str, actor: Actor) -> CaseNote:
     _refuse_if_closed(case, "note", "adding a note")
     text = _note_text(text)
-    note = CaseNote(case_id=case.id, text=text, written_by_id=actor.staff_id, version=1)
+    note = CaseNote(case_id=case.id, text=text, written_by_id=actor.staff_id, version=1, written_at=actor.at)
     db.session.add(note)
     db.session.flush()
     audit.record(actor, "case note added", "case", case.id, detail=f"note {note.id}")
@@ -285,7 +282,7 @@ def edit_note(note: CaseNote, text: str, seen_version: int, actor: Actor) -> Cas
     updated = db.session.execute(
         db.update(CaseNote)
         .where(CaseNote.id == note.id, CaseNote.version == seen_version)
-        .values(text=text, version=seen_version + 1, written_by_id=actor.staff_id, edited_at=utcnow())
+        .values(text=text, version=seen_version + 1, written_by_id=actor.staff_id, edited_at=actor.at)
         .execution_options(synchronize_session=False)
     )
     if updated.rowcount != 1:
@@ -381,7 +378,7 @@ def destruction_date(case: Case, retention_years: int) -> dt.date | None:
 def close(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, today: dt.date) -> None:
     problems = {}
     cleaned_outcome = long_text(outcome, "the outcome", "case_outcome", problems)
-    opened_on = as_utc(case.opened_at).date()
+    opened_on = london_day(case.opened_at)
     if closed_on_problem := recorded_date_problem(
         closed_on, "the date the case closed", today, opened_on, "the day it opened"
     ):
@@ -390,7 +387,7 @@ def close(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, tod
         problems["case_outcome"] = "This case is already closed"
     if problems:
         raise CaseworkError(problems)
-    case.status, case.outcome, case.closed_on, case.closed_at = "closed", cleaned_outcome, closed_on, utcnow()
+    case.status, case.outcome, case.closed_on, case.closed_at = "closed", cleaned_outcome, closed_on, actor.at
     case.consent_review_due = None
     audit.record(actor, "case closed", "case", case.id)
     db.session.commit()

@@ -1,4 +1,11 @@
-"""The service's calendar is Europe/London's (design section 1), whatever the server's zone."""
+"""The portal's one clock (design rule 11), and its calendar: Europe/London's, whatever the
+server's zone.
+
+``now`` is the only place the portal reads the wall clock. The web layer reads it once per request
+(``portal.request_time``) and the command line once per command; services are handed the moment
+and never read it themselves, so a deadline, a timeout or a destruction date is a function of what
+it was given, and tests set the time with ``time-machine`` rather than wait for the calendar.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,19 @@ from zoneinfo import ZoneInfo
 LONDON = ZoneInfo("Europe/London")
 
 
+def now() -> dt.datetime:
+    """This moment, in UTC: the one reading of the wall clock."""
+    return dt.datetime.now(dt.UTC)
+
+
+def london_day(moment: dt.datetime) -> dt.date:
+    """The date in London at ``moment`` (a stored moment without a zone is UTC)."""
+    return as_utc(moment).astimezone(LONDON).date()
+
+
 def london_today() -> dt.date:
-    return dt.datetime.now(LONDON).date()
+    """Today in London, for the command line and tests; a request uses ``request_today``."""
+    return london_day(now())
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

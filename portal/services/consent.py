@@ -139,6 +139,7 @@ def record_attestation_by_staff(
         wording=STAFF_ATTESTATION_STATEMENT,
         source="staff",
         recorded_by_id=actor.staff_id,
+        recorded_at=actor.at,
     )
     db.session.add(record)
     db.session.flush()
@@ -214,6 +215,7 @@ def record_case_consent(
         child_view_sought=consent.child_view_sought if consent.given_by == "parent_carer" else None,
         child_view=consent.child_view.strip() or None,
         recorded_by_id=actor.staff_id,
+        recorded_at=actor.at,
         parties=[ConsentParty(name=name) for name in consent.parties],
     )
     db.session.add(record)
@@ -278,7 +280,12 @@ def record_review(
     assert reviewed_on is not None  # checked above
     next_due = add_months(reviewed_on, review_months)
     review = ConsentReview(
-        case_id=case.id, reviewed_on=reviewed_on, outcome=outcome, next_due=next_due, recorded_by_id=actor.staff_id
+        case_id=case.id,
+        reviewed_on=reviewed_on,
+        outcome=outcome,
+        next_due=next_due,
+        recorded_by_id=actor.staff_id,
+        recorded_at=actor.at,
     )
     db.session.add(review)
     if outcome == "withdrawn":

@@ -81,6 +81,7 @@ def log_contact(
         direction=details.direction,
         summary=summary,
         recorded_by_id=actor.staff_id,
+        recorded_at=actor.at,
     )
     db.session.add(entry)
     db.session.flush()

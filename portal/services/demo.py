@@ -11,8 +11,7 @@ from flask import current_app
 from portal.extensions import db
 from portal.models.referrals import Person, Referral
 from portal.services import accounts, intake, mfa, requests, triage
-from portal.services.audit import SYSTEM
-from portal.services.clock import london_today
+from portal.services.audit import Actor
 from portal.services.consent import Attestation, current_privacy_notice
 from portal.services.mail import Mailer
 from portal.services.referrals import (
@@ -54,18 +53,18 @@ FAMILIES = (
 )
 
 
-def demo_account(email: str, name: str, roles: list[str]) -> tuple[str, str]:
+def demo_account(email: str, name: str, roles: list[str], actor: Actor) -> tuple[str, str]:
     """Create or refresh a demo account, trained, with an authenticator already set up; returns
     its new password and authenticator key."""
     password = accounts.generated_password()
     user = accounts.find_by_email(email)
     if user is None:
-        user = accounts.create_user(email, name, roles, password, trained_on=london_today())
+        user = accounts.create_user(email, name, roles, password, actor, trained_on=actor.today)
     else:
-        accounts.set_password(user, password)
+        accounts.set_password(user, password, actor)
     secret = mfa.new_secret()
-    user.totp_secret, user.totp_confirmed_at, user.totp_last_step = secret, dt.datetime.now(dt.UTC), 0
-    user.training_completed_on = london_today()
+    user.totp_secret, user.totp_confirmed_at, user.totp_last_step = secret, actor.at, 0
+    user.training_completed_on = actor.today
     user.volunteer_agreement_version = (
         current_app.config["VOLUNTEER_AGREEMENT_VERSION"] if "volunteer" in roles else None
     )
@@ -73,15 +72,15 @@ def demo_account(email: str, name: str, roles: list[str]) -> tuple[str, str]:
     return password, secret
 
 
-def seed() -> list[str]:
+def seed(actor: Actor) -> list[str]:
     lines = ["Demo staff (each has an authenticator key already set up):"]
     for email, name, roles in STAFF:
-        password, secret = demo_account(email, name, roles)
+        password, secret = demo_account(email, name, roles, actor)
         lines.append(f"  {email}  password: {password}  authenticator key: {secret}")
     mailer = Mailer("memory://", "sps@example.invalid")
     version = current_privacy_notice().version
     agreement = PrivacyAgreement(True, version, version)
-    today = london_today()
+    today = actor.today
     made = []
     for number, (child, parent, email, needs) in enumerate(FAMILIES):
         born = add_years(today, -(19 if parent is None else 6 + number))
@@ -97,22 +96,22 @@ def seed() -> list[str]:
                 needs,
                 Attestation("parent_carer", today - dt.timedelta(days=2), "verbal", True),
             )
-            made.append(submit_professional_referral(answers, agreement, secrets.token_urlsafe(16), mailer))
+            made.append(submit_professional_referral(answers, agreement, secrets.token_urlsafe(16), mailer, actor.at))
         else:
             completed_by = "parent_carer" if parent else "young_person"
             answers = SelfReferral(completed_by, parent, Child(child, born, "Example Academy"), contact, needs)
-            made.append(submit_self_referral(answers, agreement, secrets.token_urlsafe(16), mailer))
-    made.append(_keyed_in_without_attestation(version))
+            made.append(submit_self_referral(answers, agreement, secrets.token_urlsafe(16), mailer, actor.at))
+    made.append(_keyed_in_without_attestation(version, actor))
     volunteer = accounts.find_by_email(STAFF[0][0])
     if volunteer is not None:
-        triage.assign(made[0], volunteer.id, SYSTEM)
+        triage.assign(made[0], volunteer.id, actor)
     lines.append(f"Demo referrals: {len(made)} (one professional referral keyed in from a letter, awaiting consent).")
-    count = _seed_requests(made[0], mailer)
+    count = _seed_requests(made[0], mailer, actor)
     lines.append(f"Demo requests: {count} (a subject access request, an FOI request, a complaint).")
     return lines
 
 
-def _seed_requests(referral: Referral, mailer: Mailer) -> int:
+def _seed_requests(referral: Referral, mailer: Mailer, actor: Actor) -> int:
     """A parent's request for their child's records (matching the first demo referral), an FOI
     request and a complaint, so the data protection team and the manager have work to see."""
     child, parent = referral.person("child"), referral.person("parent_carer")
@@ -134,21 +133,24 @@ def _seed_requests(referral: Referral, mailer: Mailer) -> int:
         True,
         secrets.token_urlsafe(16),
         mailer,
+        actor.at,
     )
     requests.submit_foi(
         FoiAnswers(requester, "How many families did the service support in each of the last three years?"),
         secrets.token_urlsafe(16),
         mailer,
+        actor.at,
     )
     requests.submit_complaint(
         ComplaintAnswers(requester, "A letter about my child was sent to our old address.", "An apology.", None),
         secrets.token_urlsafe(16),
         mailer,
+        actor.at,
     )
     return 3
 
 
-def _keyed_in_without_attestation(version: str) -> Referral:
+def _keyed_in_without_attestation(version: str, actor: Actor) -> Referral:
     """A professional referral that arrived by post without the family's consent recorded: the
     case the back office's consent gate exists for."""
 
@@ -160,12 +162,13 @@ def _keyed_in_without_attestation(version: str) -> Referral:
             needs="Letter from the school nurse: worried about a pupil's attendance and unmet needs.",
             preferred_contact="phone",
             privacy_notice_version=version,
-            privacy_agreed_at=dt.datetime.now(dt.UTC),
+            privacy_agreed_at=actor.at,
+            submitted_at=actor.at,
             people=[
                 Person(
                     role="child",
                     full_name="Lou Invented",
-                    date_of_birth=add_years(london_today(), -13),
+                    date_of_birth=add_years(actor.today, -13),
                 ),
                 Person(role="parent_carer", full_name="Max Invented", phone="07700 900999"),
                 Person(

@@ -113,6 +113,7 @@ def record_disclosure(case: Case, request: DisclosureRequest, actor: Actor, toda
         justification=clean_text(request.justification, multiline=True) or None if request.basis != "consent" else None,
         approved_by_id=request.approved_by_id if request.basis != "consent" else None,
         recorded_by_id=actor.staff_id,
+        recorded_at=actor.at,
     )
     db.session.add(disclosure)
     db.session.flush()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from portal.crypto import keyring, normalise_email
-from portal.models.referrals import ConsentAttestation, Person, Referral, utcnow
+from portal.models.referrals import ConsentAttestation, Person, Referral
 from portal.services import intake
 from portal.services.consent import (
     ATTESTATION_STATEMENT,
@@ -109,7 +109,7 @@ def family_contact_problems(parent_carer_name: str | None, attestation: Attestat
 
 
 def submit_self_referral(
-    answers: SelfReferral, agreement: PrivacyAgreement, submission_key: str, mailer: Mailer
+    answers: SelfReferral, agreement: PrivacyAgreement, submission_key: str, mailer: Mailer, now: dt.datetime
 ) -> Referral:
     require_privacy_agreement(agreement.agreed, agreement.version_shown, agreement.current_version)
     _require_reachable(answers.contact)
@@ -125,7 +125,8 @@ def submit_self_referral(
             needs=answers.needs,
             preferred_contact=answers.contact.preferred,
             privacy_notice_version=agreement.current_version,
-            privacy_agreed_at=utcnow(),
+            submitted_at=now,
+            privacy_agreed_at=now,
             people=people,
         ),
     )
@@ -135,7 +136,7 @@ def submit_self_referral(
 
 
 def submit_professional_referral(
-    answers: ProfessionalReferral, agreement: PrivacyAgreement, submission_key: str, mailer: Mailer
+    answers: ProfessionalReferral, agreement: PrivacyAgreement, submission_key: str, mailer: Mailer, now: dt.datetime
 ) -> Referral:
     require_complete_attestation(answers.attestation)
     family = family_contact_problems(answers.parent_carer_name, answers.attestation)
@@ -169,7 +170,8 @@ def submit_professional_referral(
             needs=answers.reason,
             preferred_contact=answers.contact.preferred,
             privacy_notice_version=agreement.current_version,
-            privacy_agreed_at=utcnow(),
+            submitted_at=now,
+            privacy_agreed_at=now,
             people=people,
             attestations=[
                 ConsentAttestation(
@@ -183,6 +185,7 @@ def submit_professional_referral(
                     referrer_phone=referrer.phone,
                     wording=ATTESTATION_STATEMENT,
                     source="referral_form",
+                    recorded_at=now,
                 )
             ],
         ),

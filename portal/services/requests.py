@@ -5,7 +5,9 @@ Who handles what follows the policy: the data protection team answers subject ac
 complaints about how personal data was handled; the Strategic Manager answers Freedom of
 Information requests. A request of a kind someone does not handle does not exist for them (404).
 The subject access steps before release (identity, a child's confirmation, the records chosen and
-the PDF) are in ``portal.services.subject_access``.
+the PDF) are in ``portal.services.subject_access``; each kind's deadline rules are in
+``portal.services.deadlines``, with the public holidays of the service's nation (the
+``SERVICE_NATION`` setting) where the law says whose holidays count.
 """
 
 from __future__ import annotations
@@ -15,18 +17,18 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import Select, func, or_, select
 
 from portal.crypto import keyring
 from portal.extensions import db
-from portal.models.referrals import utcnow
 from portal.models.requests import InformationRequest, RequestClockEvent
 from portal.models.staff import StaffUser
 from portal.services import audit, deadlines, intake, references
 from portal.services.audit import Actor
-from portal.services.clock import london_datetime, long_date
+from portal.services.clock import london_day, long_date
 from portal.services.consent import CHILD_VIEW_AGE
-from portal.services.deadlines import Working
+from portal.services.deadlines import DEFAULT_NATION, Complaint, FreedomOfInformation, RequestRules, Working
 from portal.services.mail import Mailer
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.referrals import Contact, contact_problems
@@ -35,8 +37,10 @@ from portal.services.validation import age_on, long_text, recorded_date_problem,
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
-COMPLAINT_ACKNOWLEDGEMENT_DAYS = 30
 RECENTLY_OVERDUE_DAYS = 7
+# A child's own view of a request for their records is prompted from 12 (the ICO's benchmark), and
+# until they are an adult.
+ADULT_AGE = 18
 KIND_LABELS = {"sar": "Subject access request", "foi": "Freedom of Information request", "complaint": "Complaint"}
 PREFIXES = {"sar": "SAR", "foi": "FOI", "complaint": "DPC"}
 # Policy: subject access and data protection complaints go to the data protection team, FOI
@@ -78,6 +82,7 @@ VIEWS = {
     "overdue": "Overdue",
     "recently_overdue": "Gone overdue in the last 7 days",
     "paused": "Clock paused",
+    "stalled": "Complaints stalled",
     "closed": "Closed",
 }
 
@@ -165,9 +170,15 @@ def reply_problems(requester: Requester, kind: str) -> dict[str, str]:
     return contact_problems(requester.contact())
 
 
-def _received(received_at: dt.datetime | None) -> tuple[dt.datetime, dt.date]:
-    moment = received_at or utcnow()
-    return moment, london_datetime(moment).date()
+def _received(received_at: dt.datetime) -> tuple[dt.datetime, dt.date]:
+    return received_at, london_day(received_at)
+
+
+def rules_for(kind: str) -> RequestRules:
+    """A kind's deadline rules, with the holidays of the service's nation. The nation is a setting
+    of the deployment, read here so that every caller (the public forms, the back office, the
+    command line) works a deadline out the same way."""
+    return deadlines.rules(kind, current_app.config.get("SERVICE_NATION", DEFAULT_NATION))
 
 
 def submit_subject_access(
@@ -175,7 +186,7 @@ def submit_subject_access(
     declared: bool,
     submission_key: str,
     mailer: Mailer,
-    received_at: dt.datetime | None = None,
+    received_at: dt.datetime,
 ) -> InformationRequest:
     if not declared:
         raise DeclarationMissing(
@@ -195,15 +206,17 @@ def submit_subject_access(
         request.subject_date_of_birth = answers.subject_date_of_birth
         request.reference_given = answers.reference_given
         request.identity_check = answers.identity_check
-        request.due_on = deadlines.sar_deadline(received_on).due_on
-        request.clock_events = [RequestClockEvent(event="start", on=received_on, reason="Request received")]
+        request.due_on = rules_for("sar").initial(received_on).due_on
+        request.clock_events = [
+            RequestClockEvent(event="start", on=received_on, reason="Request received", recorded_at=moment)
+        ]
         return request
 
     return _store_and_acknowledge("sar", submission_key, build, mailer, answers.requester.email)
 
 
 def submit_foi(
-    answers: FoiAnswers, submission_key: str, mailer: Mailer, received_at: dt.datetime | None = None
+    answers: FoiAnswers, submission_key: str, mailer: Mailer, received_at: dt.datetime
 ) -> InformationRequest:
     problems = reply_problems(answers.requester, "foi")
     if problems:
@@ -212,14 +225,14 @@ def submit_foi(
 
     def build() -> InformationRequest:
         request = _base("foi", answers.requester, answers.request, moment, received_on)
-        request.due_on = deadlines.foi_deadline(received_on).due_on
+        request.due_on = rules_for("foi").initial(received_on).due_on
         return request
 
     return _store_and_acknowledge("foi", submission_key, build, mailer, answers.requester.email)
 
 
 def submit_complaint(
-    answers: ComplaintAnswers, submission_key: str, mailer: Mailer, received_at: dt.datetime | None = None
+    answers: ComplaintAnswers, submission_key: str, mailer: Mailer, received_at: dt.datetime
 ) -> InformationRequest:
     problems = reply_problems(answers.requester, "complaint")
     if problems:
@@ -230,7 +243,7 @@ def submit_complaint(
         request = _base("complaint", answers.requester, answers.complaint, moment, received_on)
         request.remedy_wanted = answers.remedy_wanted
         request.reference_given = answers.reference_given
-        request.due_on = received_on + dt.timedelta(days=COMPLAINT_ACKNOWLEDGEMENT_DAYS)
+        request.due_on = rules_for("complaint").initial(received_on).due_on
         return request
 
     return _store_and_acknowledge("complaint", submission_key, build, mailer, answers.requester.email)
@@ -272,8 +285,8 @@ def _acknowledge(mailer: Mailer, address: str | None, request: InformationReques
     what_next = {
         "sar": "We will check your identity, then send the records within one calendar month. "
         "We will tell you if we need more time or more information.",
-        "foi": "We will reply within 20 working days.",
-        "complaint": f"We will acknowledge your complaint within {COMPLAINT_ACKNOWLEDGEMENT_DAYS} days.",
+        "foi": f"We will reply within {FreedomOfInformation.WORKING_DAYS} working days.",
+        "complaint": f"We will acknowledge your complaint within {Complaint.ACKNOWLEDGEMENT_DAYS} days.",
     }[request.kind]
     body = (
         f"Thank you. The SEND Partnership Service has received your {RECEIVED_WHAT[request.kind]}.\n\n"
@@ -305,6 +318,17 @@ _DEADLINE_RUNNING = (InformationRequest.status == "open") & or_(
 )
 
 
+def views_for(viewer: StaffUser) -> dict[str, str]:
+    """The queue's views the viewer has a use for: stalled complaints for those who handle them."""
+    complaints = "complaint" in kinds_handled(viewer)
+    return {view: text for view, text in VIEWS.items() if view != "stalled" or complaints}
+
+
+def _stalled_before(today: dt.date) -> dt.date:
+    """A complaint acknowledged before this day and still open has not been answered in time."""
+    return today - dt.timedelta(days=Complaint.ANSWER_DAYS)
+
+
 def _filtered(statement: Select, viewer: StaffUser, chosen: RequestFilter, today: dt.date) -> Select:
     kinds = kinds_handled(viewer)
     if chosen.kind in kinds:
@@ -314,6 +338,12 @@ def _filtered(statement: Select, viewer: StaffUser, chosen: RequestFilter, today
         statement = statement.where(InformationRequest.status.in_(("open", "paused")))
     elif chosen.view == "paused":
         statement = statement.where(InformationRequest.status == "paused")
+    elif chosen.view == "stalled":
+        statement = statement.where(
+            InformationRequest.kind == "complaint",
+            InformationRequest.status == "open",
+            InformationRequest.acknowledged_on < _stalled_before(today),
+        )
     elif chosen.view == "closed":
         statement = statement.where(InformationRequest.status == "closed")
     elif chosen.view == "due_week":
@@ -343,6 +373,8 @@ def requests_page(
     order = (
         (InformationRequest.closed_on.desc(), InformationRequest.id.desc())
         if chosen.view == "closed"
+        else (InformationRequest.acknowledged_on, InformationRequest.id)
+        if chosen.view == "stalled"
         else (InformationRequest.due_on, InformationRequest.id)
     )
     rows = db.session.scalars(
@@ -358,6 +390,7 @@ def requests_page(
 class RequestCounts:
     due_this_week: int
     overdue: int
+    stalled: int | None = None  # None for someone who does not handle complaints
 
 
 def dashboard_counts(viewer: StaffUser, today: dt.date) -> RequestCounts | None:
@@ -368,13 +401,29 @@ def dashboard_counts(viewer: StaffUser, today: dt.date) -> RequestCounts | None:
         statement = select(func.count()).select_from(InformationRequest)
         return db.session.scalar(_filtered(statement, viewer, RequestFilter(view=view), today)) or 0
 
-    return RequestCounts(due_this_week=count("due_week"), overdue=count("overdue"))
+    stalled = count("stalled") if "stalled" in views_for(viewer) else None
+    return RequestCounts(due_this_week=count("due_week"), overdue=count("overdue"), stalled=stalled)
 
 
 def is_overdue(request: InformationRequest, today: dt.date) -> bool:
     if request.status != "open" or request.due_on >= today:
         return False
     return request.kind != "complaint" or request.acknowledged_on is None
+
+
+def is_stalled(request: InformationRequest, today: dt.date) -> bool:
+    """An open complaint acknowledged more than 30 days ago and still not answered."""
+    return (
+        request.kind == "complaint"
+        and request.status == "open"
+        and request.acknowledged_on is not None
+        and request.acknowledged_on < _stalled_before(today)
+    )
+
+
+def answer_expected_by(request: InformationRequest) -> dt.date | None:
+    """For an acknowledged complaint, the last day of the 30 after which it shows as stalled."""
+    return Complaint.answer_expected_by(request.acknowledged_on) if request.acknowledged_on else None
 
 
 def find_by_reference(viewer: StaffUser, text: str) -> InformationRequest | None:
@@ -416,46 +465,135 @@ def view_request(viewer: StaffUser, request_id: int, actor: Actor) -> Informatio
 # Deadlines and their working.
 
 
-@dataclass(frozen=True)
-class ClockState:
-    started_on: dt.date
-    paused_days: int
-    paused_since: dt.date | None
-
-
-def clock_state(request: InformationRequest) -> ClockState:
-    """Where the subject access clock stands: the latest start, the days it stood paused since
-    then (completed pauses only), and whether it is paused now."""
-    started_on, paused_days, paused_since = request.received_on, 0, None
-    for event in request.clock_events:
-        if event.event == "start":
-            started_on, paused_days, paused_since = event.on, 0, None
-        elif event.event == "pause":
-            paused_since = event.on
-        elif event.event == "resume" and paused_since is not None:
-            paused_days += (event.on - paused_since).days
-            paused_since = None
-    return ClockState(started_on, paused_days, paused_since)
-
-
 def working(request: InformationRequest) -> Working:
-    """How the request's deadline was worked out, step by step."""
-    if request.kind == "sar":
-        state = clock_state(request)
-        return deadlines.sar_deadline(state.started_on, request.extension_months, state.paused_days)
-    if request.kind == "foi":
-        return deadlines.foi_deadline(request.received_on)
-    return Working(
-        request.received_on + dt.timedelta(days=COMPLAINT_ACKNOWLEDGEMENT_DAYS),
-        [
-            f"Received on {long_date(request.received_on)}.",
-            f"A complaint is acknowledged within {COMPLAINT_ACKNOWLEDGEMENT_DAYS} calendar days of receipt.",
-        ],
-    )
+    """How the request's deadline was worked out, step by step, by its kind's rules."""
+    return rules_for(request.kind).working(request)
 
 
 def refresh_due_on(request: InformationRequest) -> None:
     request.due_on = working(request).due_on
+
+
+def paused_since(request: InformationRequest) -> dt.date | None:
+    """The day the clock stopped, while it stands stopped."""
+    if rules_for(request.kind).paused_by(request.clock_events) is None:
+        return None
+    return request.clock_events[-1].on
+
+
+def paused_until(request: InformationRequest) -> str:
+    """While the clock stands stopped, what sets it going again, in words."""
+    rules = rules_for(request.kind)
+    paused = rules.paused_by(request.clock_events)
+    return rules.EVENTS[paused].until if paused else ""
+
+
+def event_labels(kind: str) -> dict[str, str]:
+    """What each clock event of the kind is called in its history."""
+    return {event: words.label for event, words in rules_for(kind).EVENTS.items()}
+
+
+def clock_choices(request: InformationRequest) -> dict[str, str]:
+    """The events that may be recorded next, as the options of the form."""
+    rules = rules_for(request.kind)
+    return {event: rules.EVENTS[event].choice for event in rules.next_events(request.clock_events)}
+
+
+def record_clock_event(
+    request: InformationRequest, event: str | None, on: dt.date | None, reason: str, actor: Actor, today: dt.date
+) -> None:
+    """Record what happened to the clock (the kind's rules say which events there are and which
+    may follow which); the deadline follows. For subject access: the clock starting again on
+    receipt of what was needed to verify identity, pausing while a clarification is awaited, and
+    resuming. For FOI: a clarification asked for and received, a fees notice and its payment."""
+    rules = rules_for(request.kind)
+    if not rules.EVENTS:
+        raise RequestRefused({"clock_event": f"A {KIND_LABELS[request.kind].lower()} has no clock to stop or start"})
+    if request.status == "closed":
+        raise RequestRefused({"clock_event": "The request is closed"})
+    problems: dict[str, str] = {}
+    paused = rules.paused_by(request.clock_events)
+    if event not in rules.EVENTS:
+        problems["clock_event"] = "Select what happened to the clock"
+    elif event not in rules.next_events(request.clock_events):
+        problems["clock_event"] = (
+            f"The clock is paused until {rules.EVENTS[paused].until}: record that first"
+            if paused
+            else "The clock is not paused"
+        )
+    problems |= date_problems("clock_on", on, request, today, "the date")
+    last = request.clock_events[-1].on if request.clock_events else request.received_on
+    if on is not None and "clock_on" not in problems and on < last:
+        problems["clock_on"] = f"The date must be on or after the last clock change, {long_date(last)}"
+    asks_for = rules.EVENTS[event].asks_for if event in rules.EVENTS else "the reason"
+    cleaned = long_text(reason, asks_for, "clock_reason", problems)
+    if problems:
+        raise RequestRefused(problems)
+    assert event is not None and on is not None
+    request.clock_events.append(
+        RequestClockEvent(event=event, on=on, reason=cleaned, recorded_by_id=actor.staff_id, recorded_at=actor.at)
+    )
+    request.status = "paused" if event in rules.PAUSES else "open"
+    refresh_due_on(request)
+    audit.record(actor, f"request clock {event}", "information_request", request.id)
+    db.session.commit()
+
+
+def recorded_message(request: InformationRequest) -> str:
+    """What a change to a request's clock leaves its deadline at, for the confirmation banner."""
+    if request.status == "paused":
+        return f"Recorded. The clock is paused until {paused_until(request)}."
+    what = {"sar": "response", "foi": "reply", "complaint": "acknowledgement"}[request.kind]
+    if request.kind == "complaint" and request.acknowledged_on is not None:
+        return (
+            f"Recorded. The complaint should be answered by {long_date(answer_expected_by(request))}, "
+            "or it shows as stalled."
+        )
+    return f"Recorded. The {what} is due by {long_date(request.due_on)}."
+
+
+def extend_for_public_interest(
+    request: InformationRequest,
+    working_days: int | None,
+    exemption: str,
+    told_on: dt.date | None,
+    actor: Actor,
+    today: dt.date,
+) -> None:
+    """FOIA s.10(3): more time to consider the public interest in withholding under a qualified
+    exemption, up to 20 more working days by default, once; the requester must have been told
+    (which exemption, and when to expect the answer) within the 20 working days (s.17(2))."""
+    if request.kind != "foi":
+        raise RequestRefused({"pi_working_days": "Only a Freedom of Information request is extended this way"})
+    if request.status == "closed":
+        raise RequestRefused({"pi_working_days": "The request is closed"})
+    if request.extension_working_days:
+        raise RequestRefused({"pi_working_days": "The deadline has already been extended"})
+    most = FreedomOfInformation.MAX_EXTENSION_WORKING_DAYS
+    problems: dict[str, str] = {}
+    if working_days not in range(1, most + 1):
+        problems["pi_working_days"] = f"Enter a number of working days from 1 to {most}"
+    cleaned = long_text(exemption, "the exemption whose public interest is being considered", "pi_exemption", problems)
+    problems |= date_problems("pi_told_on", told_on, request, today, "the date the requester was told")
+    if told_on is not None and "pi_told_on" not in problems and told_on > request.due_on:
+        problems["pi_told_on"] = (
+            f"The requester must be told within the 20 working days: by {long_date(request.due_on)}"
+        )
+    if problems:
+        raise RequestRefused(problems)
+    assert working_days is not None
+    request.extension_working_days = working_days
+    request.extension_exemption = cleaned
+    request.extension_notice_sent_on = told_on
+    refresh_due_on(request)
+    audit.record(
+        actor,
+        "request deadline extended",
+        "information_request",
+        request.id,
+        detail=f"{working_days} working days, public interest",
+    )
+    db.session.commit()
 
 
 def _closing_days(request: InformationRequest) -> int:
@@ -469,11 +607,7 @@ def time_to_respond(request: InformationRequest) -> str | None:
         return None
     late = request.closed_on > request.due_on
     if request.kind == "foi":
-        counted = sum(
-            1
-            for offset in range(1, (request.closed_on - request.received_on).days + 1)
-            if deadlines.is_working_day(request.received_on + dt.timedelta(days=offset))
-        )
+        counted = FreedomOfInformation.calendar.working_days_after(request.received_on, request.closed_on)
         timing = f"{counted} working day{'s' if counted != 1 else ''}"
     else:
         days = _closing_days(request)
@@ -520,11 +654,12 @@ class Closure:
 
 
 def needs_child_confirmation(request: InformationRequest) -> bool:
-    """A parent or carer asking for the records of a child over 12 on the day the request arrived."""
+    """Someone else (a parent or carer, or someone acting with authority) asking for the records of
+    a child aged 12 or over on the day the request arrived: the child's view is sought (design 6.5)."""
     born = request.subject_date_of_birth
-    return (
-        request.acting_as == "parent_carer" and born is not None and age_on(born, request.received_on) > CHILD_VIEW_AGE
-    )
+    if request.kind != "sar" or request.acting_as == "self" or born is None:
+        return False
+    return CHILD_VIEW_AGE <= age_on(born, request.received_on) < ADULT_AGE
 
 
 def release_problems(request: InformationRequest) -> list[str]:
@@ -559,7 +694,7 @@ def close(request: InformationRequest, closure: Closure, actor: Actor, today: dt
     request.status = "closed"
     request.outcome = closure.outcome
     request.closed_on = closure.closed_on
-    request.closed_at = utcnow()
+    request.closed_at = actor.at
     request.closed_by_id = actor.staff_id
     request.response = response
     request.exemptions = closure.exemptions.strip() or None

@@ -104,7 +104,7 @@ def check_second_factor(user: StaffUser, code: str, actor: Actor, now: dt.dateti
     else:
         _failed(user, actor, now, "second factor", InvalidCode())
     user.failed_sign_ins = 0
-    signed_in = Actor(user.id, actor.client)
+    signed_in = Actor(user.id, actor.client, actor.at)
     audit.record(signed_in, "signed in", "staff_user", user.id, detail=f"with {how}")
     db.session.commit()
     return how
@@ -120,7 +120,7 @@ def confirm_enrolment(user: StaffUser, secret: str, code: str, actor: Actor, now
     user.totp_confirmed_at = now
     user.failed_sign_ins = 0
     codes = mfa.new_recovery_codes(user)
-    signed_in = Actor(user.id, actor.client)
+    signed_in = Actor(user.id, actor.client, actor.at)
     audit.record(signed_in, "second factor enrolled", "staff_user", user.id)
     audit.record(signed_in, "signed in", "staff_user", user.id, detail="after enrolling")
     db.session.commit()
@@ -143,7 +143,7 @@ def confirm_current_password(user: StaffUser, password: str, actor: Actor, now: 
 def change_own_password(user: StaffUser, current: str, new: str, actor: Actor, keep_token: str | None) -> None:
     """The person's own change: the current password first (wrong guesses count towards the
     lock); their other sessions end, the one making the change carries on."""
-    if not confirm_current_password(user, current, actor, dt.datetime.now(dt.UTC)):
+    if not confirm_current_password(user, current, actor, actor.at):
         raise AccountError("Your current password is not correct.", "current")
     user.password_hash = new_password_hash(new, user.name, user.email)
     audit.record(actor, "password changed", "staff_user", user.id)

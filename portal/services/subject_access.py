@@ -1,10 +1,12 @@
-"""Subject access requests before release (design 6.5): identity, the clock, an extension, a
-child's confirmation, the records chosen, and the response PDF with other people's data withheld.
+"""Subject access requests before release (design 6.5): identity, an extension, a child's
+confirmation, the records chosen, and the response PDF with other people's data withheld. (The
+clock's events, which FOI requests have too, are recorded by ``requests.record_clock_event``.)
 
 Nothing is released until the requester's identity is verified and recorded (how, by whom, when)
-and, where a parent or carer asks for the records of a child over 12, the outcome of seeking the
-child's confirmation is recorded. Records are found by keyed-hash look-ups of the subject's details
-(no one's records are decrypted to search) and chosen by the data protection team, who read them.
+and, where someone else (a parent or carer, or someone acting with authority) asks for the records
+of a child of 12 or over, the outcome of seeking the child's confirmation is recorded. Records are
+found by keyed-hash look-ups of the subject's details (no one's records are decrypted to search)
+and chosen by the data protection team, who read them.
 """
 
 from __future__ import annotations
@@ -19,16 +21,16 @@ from portal.crypto import identity_key, keyring, name_letters, normalise_email
 from portal.extensions import db
 from portal.models.cases import Case, CaseNote, ContactEntry
 from portal.models.consent import ConsentRecord, ConsentReview, Disclosure
-from portal.models.referrals import Person, Referral, utcnow
-from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
+from portal.models.referrals import Person, Referral
+from portal.models.requests import ChosenRecord, InformationRequest, WithheldName
 from portal.services import audit, references
 from portal.services.accounts import staff_names
 from portal.services.audit import Actor
-from portal.services.clock import long_date
+from portal.services.clock import london_day, long_date
 from portal.services.consent import GIVER_LABELS, METHOD_LABELS, REVIEW_LABELS
 from portal.services.contact import DIRECTION_LABELS
 from portal.services.contact import METHOD_LABELS as CONTACT_LABELS
-from portal.services.deadlines import SAR_MAX_EXTENSION_MONTHS
+from portal.services.deadlines import SubjectAccess
 from portal.services.disclosures import BASIS_LABELS
 from portal.services.pdf import Entry, ResponseDocument, Section, render_pdf
 from portal.services.redaction import MARKER, THIRD_PARTY_REASON, Redactor, Withholding
@@ -55,7 +57,6 @@ CHILD_CONFIRMATION_LABELS = {
 }
 OTHER_PERSON = "Another person's details (name and contact details)"
 PERSON_LABELS = {"child": "Child or young person", "parent_carer": "Parent or carer", "referrer": "Referrer"}
-CLOCK_EVENT_LABELS = {"start": "Clock started", "pause": "Clock paused", "resume": "Clock resumed"}
 
 
 def _sar_only(request: InformationRequest, field: str) -> None:
@@ -80,37 +81,8 @@ def verify_identity(
     request.identity_verified_how = how
     request.identity_verified_on = verified_on
     request.identity_verified_by_id = actor.staff_id
-    request.identity_verified_at = utcnow()
+    request.identity_verified_at = actor.at
     audit.record(actor, "requester identity verified", "information_request", request.id, detail=how)
-    db.session.commit()
-
-
-def record_clock_event(
-    request: InformationRequest, event: str | None, on: dt.date | None, reason: str, actor: Actor, today: dt.date
-) -> None:
-    """Start the clock again (on receipt of what was needed to verify identity), pause it (while
-    waiting for a clarification the service asked for) or resume it; the deadline follows."""
-    _sar_only(request, "clock_event")
-    problems: dict[str, str] = {}
-    paused = request.status == "paused"
-    if event not in ("start", "pause", "resume"):
-        problems["clock_event"] = "Select what happened to the clock"
-    elif event == "resume" and not paused:
-        problems["clock_event"] = "The clock is not paused"
-    elif event in ("start", "pause") and paused:
-        problems["clock_event"] = "The clock is paused: resume it first"
-    problems |= date_problems("clock_on", on, request, today, "the date")
-    last = request.clock_events[-1].on if request.clock_events else request.received_on
-    if on is not None and "clock_on" not in problems and on < last:
-        problems["clock_on"] = f"The date must be on or after the last clock change, {long_date(last)}"
-    words = {"start": "what arrived", "pause": "the clarification asked for", "resume": "what arrived"}
-    cleaned = long_text(reason, words.get(event or "", "the reason"), "clock_reason", problems)
-    if problems:
-        raise RequestRefused(problems)
-    request.clock_events.append(RequestClockEvent(event=event, on=on, reason=cleaned, recorded_by_id=actor.staff_id))
-    request.status = "paused" if event == "pause" else "open"
-    refresh_due_on(request)
-    audit.record(actor, f"request clock {event}", "information_request", request.id)
     db.session.commit()
 
 
@@ -128,8 +100,9 @@ def extend(
     if request.extension_months:
         raise RequestRefused({"extension_months": "The deadline has already been extended once"})
     problems: dict[str, str] = {}
-    if months not in range(1, SAR_MAX_EXTENSION_MONTHS + 1):
-        problems["extension_months"] = f"Select an extension of 1 or {SAR_MAX_EXTENSION_MONTHS} months"
+    most = SubjectAccess.MAX_EXTENSION_MONTHS
+    if months not in range(1, most + 1):
+        problems["extension_months"] = f"Select an extension of 1 or {most} months"
     cleaned = long_text(reason, "why the request needs more time", "extension_reason", problems)
     problems |= date_problems(
         "notice_sent_on", notice_sent_on, request, today, "the date the requester was told about the extension"
@@ -151,7 +124,7 @@ def extend(
 def record_child_confirmation(request: InformationRequest, outcome: str | None, note: str, actor: Actor) -> None:
     _sar_only(request, "child_confirmation")
     if not needs_child_confirmation(request):
-        raise RequestRefused({"child_confirmation": "This request is not a parent's request for a child over 12"})
+        raise RequestRefused({"child_confirmation": "This request is not for the records of a child of 12 or over"})
     if request.child_confirmation is not None:
         raise RequestRefused({"child_confirmation": "The outcome is already recorded"})
     problems: dict[str, str] = {}
@@ -249,7 +222,8 @@ def choose_records(request: InformationRequest, referral_ids: list[int], actor: 
     if not wanted <= allowed:
         raise RequestRefused({"records": "Choose only from the records found for this request"})
     request.chosen_records = [
-        ChosenRecord(referral_id=referral_id, chosen_by_id=actor.staff_id) for referral_id in sorted(wanted)
+        ChosenRecord(referral_id=referral_id, chosen_by_id=actor.staff_id, chosen_at=actor.at)
+        for referral_id in sorted(wanted)
     ]
     audit.record(
         actor,
@@ -269,7 +243,7 @@ def add_withheld_name(request: InformationRequest, text: str, actor: Actor) -> N
         raise RequestRefused({"withheld_name": str(error)}) from None
     if len(cleaned) < 2:
         raise RequestRefused({"withheld_name": "Enter at least 2 characters"})
-    request.withheld_names.append(WithheldName(text=cleaned, added_by_id=actor.staff_id))
+    request.withheld_names.append(WithheldName(text=cleaned, added_by_id=actor.staff_id, added_at=actor.at))
     audit.record(actor, "name withheld from a subject access response", "information_request", request.id)
     db.session.commit()
 
@@ -367,7 +341,7 @@ def _sections_of(records: _Records, whole_entries: set[int], log: list[Withholdi
             [
                 Entry(
                     "Referral",
-                    referral.submitted_at.date(),
+                    london_day(referral.submitted_at),
                     [
                         ("Route", "Self-referral" if referral.route == "self" else "Professional referral"),
                         ("School or setting", referral.school_or_setting),
@@ -388,14 +362,16 @@ def _sections_of(records: _Records, whole_entries: set[int], log: list[Withholdi
             ("Category", case.category or ""),
             ("Outcome", case.outcome or ""),
         ]
-        sections.append(Section("Case", [Entry("Case opened", case.opened_at.date(), [f for f in details if f[1]])]))
+        sections.append(
+            Section("Case", [Entry("Case opened", london_day(case.opened_at), [f for f in details if f[1]])])
+        )
     sections.append(
         Section(
             "Case notes",
             [
                 Entry(
                     "Case note",
-                    note.written_at.date(),
+                    london_day(note.written_at),
                     [("Written by", names.get(note.written_by_id, "")), ("Note", note.text)],
                 )
                 for note in notes

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from portal.crypto import keyring, normalise_email
 from portal.extensions import db
 from portal.models.cases import Case
-from portal.models.referrals import REFERRAL_STATUSES, ROUTES, ConsentAttestation, Person, Referral, utcnow
+from portal.models.referrals import REFERRAL_STATUSES, ROUTES, ConsentAttestation, Person, Referral
 from portal.models.staff import StaffUser
 from portal.services import audit, references
 from portal.services.audit import Actor
@@ -173,6 +173,7 @@ def accept(referral: Referral, actor: Actor, today: dt.date, review_months: int)
         assigned_to_id=referral.assigned_to_id,
         status="open",
         consent_review_due=add_months(today, review_months),
+        opened_at=actor.at,
     )
     db.session.add(case)
     db.session.flush()
@@ -190,7 +191,7 @@ def decline(referral: Referral, reason: str, actor: Actor) -> None:
     except InvalidInput as error:
         raise TriageError(str(error)) from None
     referral.status = "declined"
-    referral.closed_at = utcnow()
+    referral.closed_at = actor.at
     audit.record(actor, "referral declined", "referral", referral.id)
     db.session.commit()
 

@@ -18,9 +18,9 @@ from flask_login import LoginManager, current_user
 
 from portal.extensions import db
 from portal.models.staff import ROLES, StaffUser
+from portal.request_time import request_now, request_today
 from portal.services.accounts import access_gaps
 from portal.services.audit import Actor
-from portal.services.clock import london_today
 
 View = TypeVar("View", bound=Callable[..., Any])
 
@@ -70,7 +70,7 @@ def declared_roles(endpoint: str) -> frozenset[str]:
 
 def current_actor() -> Actor:
     staff_id = current_user.id if current_user.is_authenticated else None
-    return Actor(staff_id=staff_id, client=request.remote_addr)
+    return Actor(staff_id=staff_id, client=request.remote_addr, at=request_now())
 
 
 def guard() -> ResponseReturnValue | None:
@@ -91,7 +91,7 @@ def guard() -> ResponseReturnValue | None:
     if getattr(view, "shows_personal_data", True):
         gaps = access_gaps(
             current_user,
-            london_today(),
+            request_today(),
             current_app.config["TRAINING_VALID_MONTHS"],
             current_app.config["VOLUNTEER_AGREEMENT_VERSION"],
         )

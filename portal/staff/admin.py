@@ -8,9 +8,9 @@ from flask.typing import ResponseReturnValue
 
 from portal.extensions import db
 from portal.models.staff import ROLES, StaffUser
+from portal.request_time import request_today
 from portal.services import accounts, audit
 from portal.services.accounts import AccountError
-from portal.services.clock import london_today
 from portal.services.validation import DateParts, InvalidInput, real_date
 from portal.staff.access import allow, current_actor, staff_blueprint
 
@@ -53,12 +53,12 @@ def _render_user(user: StaffUser, errors: dict[str, str] | None = None, status: 
             errors=errors or {},
             training_expires=accounts.training_expires_on(user, config["TRAINING_VALID_MONTHS"]),
             gaps=accounts.access_gaps(
-                user, london_today(), config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
+                user, request_today(), config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
             ),
             agreement_version=config["VOLUNTEER_AGREEMENT_VERSION"],
             role_items=_role_items(user.role_set),
             errors_list=_errors_list(errors or {}),
-            today=london_today(),
+            today=request_today(),
         ),
         status,
     )
@@ -83,7 +83,7 @@ def users() -> ResponseReturnValue:
         role_labels=ROLE_LABELS,
         gaps={
             user.id: accounts.access_gaps(
-                user, london_today(), config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
+                user, request_today(), config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
             )
             for user in people
         },
@@ -170,7 +170,7 @@ def record_training(user_id: int) -> ResponseReturnValue:
     )
     try:
         completed = real_date(parts, "the date the training was completed")
-        accounts.record_training(person, completed, london_today(), current_actor())
+        accounts.record_training(person, completed, request_today(), current_actor())
     except (InvalidInput, AccountError) as error:
         return _render_user(person, {"trained_on": str(error)}, 400)
     return _done(person, "Training recorded.")

@@ -12,8 +12,8 @@ from markupsafe import Markup
 
 from portal.crypto import keyring, normalise_email
 from portal.extensions import db, limiter
-from portal.models.referrals import utcnow
 from portal.models.staff import StaffUser
+from portal.request_time import request_now
 from portal.services import accounts, mfa, signin
 from portal.services.accounts import AccountError
 from portal.services.clock import london_datetime
@@ -54,7 +54,7 @@ def _safe_next(target: str | None) -> str:
 
 def _pending_user() -> StaffUser | None:
     user_id, since = session.get("pending_user_id"), session.get("pending_since")
-    if not user_id or not since or utcnow() - dt.datetime.fromisoformat(since) > PENDING_FOR:
+    if not user_id or not since or request_now() - dt.datetime.fromisoformat(since) > PENDING_FOR:
         return None
     user = db.session.get(StaffUser, user_id)
     return user if user is not None and user.active else None
@@ -75,7 +75,7 @@ def login() -> ResponseReturnValue:
     problem = None
     if form.validate_on_submit():
         try:
-            user = signin.check_password(form.email.data, form.password.data, current_actor(), utcnow())
+            user = signin.check_password(form.email.data, form.password.data, current_actor(), request_now())
         except AccountLocked as error:
             problem = _locked_message(error)
         except SignInRefused as error:
@@ -83,7 +83,7 @@ def login() -> ResponseReturnValue:
         else:
             session.clear()
             session["pending_user_id"] = user.id
-            session["pending_since"] = utcnow().isoformat()
+            session["pending_since"] = request_now().isoformat()
             session["next"] = _safe_next(request.args.get("next"))
             session.regenerate()
             return redirect(url_for("staff_auth.second_factor" if user.mfa_enrolled else "staff_auth.enrol"))
@@ -102,7 +102,7 @@ def second_factor() -> ResponseReturnValue:
     problem = None
     if form.validate_on_submit():
         try:
-            signin.check_second_factor(user, form.code.data, current_actor(), utcnow())
+            signin.check_second_factor(user, form.code.data, current_actor(), request_now())
         except AccountLocked as error:
             problem = _locked_message(error)
         except SignInRefused as error:
@@ -154,7 +154,7 @@ def enrol() -> ResponseReturnValue:
     problem = None
     if form.validate_on_submit():
         try:
-            codes = signin.confirm_enrolment(user, _enrolment_secret(), form.code.data, current_actor(), utcnow())
+            codes = signin.confirm_enrolment(user, _enrolment_secret(), form.code.data, current_actor(), request_now())
         except AccountLocked as error:
             problem = _locked_message(error)
         except SignInRefused as error:
@@ -241,7 +241,7 @@ def change_second_factor() -> ResponseReturnValue:
     if request.method == "POST" and "factor-current" in request.form:
         form = CurrentPasswordForm(prefix="factor")
         if form.validate_on_submit() and signin.confirm_current_password(
-            current_user, form.current.data, current_actor(), utcnow()
+            current_user, form.current.data, current_actor(), request_now()
         ):
             session.pop("enrol_secret", None)
             session["changing_factor"] = True
@@ -259,7 +259,7 @@ def change_second_factor() -> ResponseReturnValue:
     problem = None
     if form.validate_on_submit():
         secret = _enrolment_secret()
-        if mfa.accept_totp(current_user, secret, form.code.data, utcnow(), new_secret=True):
+        if mfa.accept_totp(current_user, secret, form.code.data, request_now(), new_secret=True):
             codes = accounts.replace_second_factor(current_user, secret, current_actor())
             end_sessions_of(current_user.id, keep_token=session.token)
             session.pop("enrol_secret", None)

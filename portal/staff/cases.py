@@ -9,9 +9,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.models.cases import Case
+from portal.request_time import request_today
 from portal.services import casework, contact, disclosures, references
 from portal.services.casework import CaseDetails, CaseFilter, CaseworkError, EditConflict
-from portal.services.clock import london_today
 from portal.services.consent import (
     GIVER_LABELS,
     METHOD_LABELS,
@@ -65,7 +65,7 @@ def cases() -> ResponseReturnValue:
         review_due=request.args.get("review") == "due",
         review_overdue=request.args.get("review") == "overdue",
     )
-    today = london_today()
+    today = request_today()
     page = casework.cases_page(current_user, chosen, today, request.args.get("page", 1, type=int) or 1)
     sees_all = casework.sees_every_case(current_user)
     return render_template(
@@ -128,7 +128,7 @@ def _render_case(
             error_anchors=anchors,
             withdrawing=withdrawing,
             form=form,
-            today=london_today(),
+            today=request_today(),
             can_decide=can_decide,
             destruction=casework.destruction_date(case, config["RETENTION_YEARS"]),
             categories=config["CASE_CATEGORIES"],
@@ -243,7 +243,7 @@ def log_contact(case_id: int) -> ResponseReturnValue:
         occurred_on, request.form.get("method", ""), request.form.get("direction", ""), request.form.get("summary", "")
     )
     try:
-        contact.log_contact(found.referral, details_given, current_actor(), london_today(), case=found)
+        contact.log_contact(found.referral, details_given, current_actor(), request_today(), case=found)
     except ContactNotPermitted as refusal:
         return _render_case(found, {"contact": str(refusal)}, dict(request.form), 403)
     except InvalidContact as error:
@@ -274,7 +274,7 @@ def record_consent(case_id: int) -> ResponseReturnValue:
             consent,
             child.date_of_birth if child else None,
             current_actor(),
-            london_today(),
+            request_today(),
             current_app.config["CONSENT_REVIEW_MONTHS"],
         )
     except ConsentNotRecorded as refusal:
@@ -297,7 +297,7 @@ def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
             withdrawn_on,
             request.form.get("withdrawn_method"),
             current_actor(),
-            london_today(),
+            request_today(),
         )
     except ConsentNotRecorded as refusal:
         problems = with_date_error(refusal.problems, "withdrawn_on", date_error)
@@ -317,7 +317,7 @@ def review(case_id: int) -> ResponseReturnValue:
             request.form.get("outcome"),
             request.form.get("review_method"),
             current_actor(),
-            london_today(),
+            request_today(),
             current_app.config["CONSENT_REVIEW_MONTHS"],
         )
     except ConsentNotRecorded as refusal:
@@ -342,7 +342,7 @@ def disclose(case_id: int) -> ResponseReturnValue:
         approved_by_id=request.form.get("approved_by_id", type=int),
     )
     try:
-        disclosures.record_disclosure(found, wanted, current_actor(), london_today())
+        disclosures.record_disclosure(found, wanted, current_actor(), request_today())
     except DisclosureRefused as refusal:
         return _render_case(
             found, with_date_error(refusal.problems, "disclosed_on", date_error), dict(request.form), 400
@@ -371,7 +371,7 @@ def close(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     closed_on, date_error = date_from_form("closed_on", "the date the case closed")
     try:
-        casework.close(found, request.form.get("case_outcome", ""), closed_on, current_actor(), london_today())
+        casework.close(found, request.form.get("case_outcome", ""), closed_on, current_actor(), request_today())
     except CaseworkError as error:
         return _render_case(found, with_date_error(error.problems, "closed_on", date_error), dict(request.form), 400)
     return _back(found, "details")
@@ -384,7 +384,7 @@ def reopen(case_id: int) -> ResponseReturnValue:
     config = current_app.config
     try:
         casework.reopen(
-            found, current_actor(), london_today(), config["RETENTION_YEARS"], config["CONSENT_REVIEW_MONTHS"]
+            found, current_actor(), request_today(), config["RETENTION_YEARS"], config["CONSENT_REVIEW_MONTHS"]
         )
     except CaseworkError as error:
         return _render_case(found, error.problems, status=400)

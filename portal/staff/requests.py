@@ -4,13 +4,13 @@ complaints; the Strategic Manager handles Freedom of Information requests (desig
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.models.requests import InformationRequest
+from portal.request_time import request_today
 from portal.services import accounts, references, requests, subject_access
-from portal.services.clock import london_today
 from portal.services.requests import Closure, RequestFilter, RequestRefused
 from portal.staff.access import allow, current_actor, staff_blueprint
 from portal.staff.forms import date_from_form, with_date_error
@@ -22,6 +22,7 @@ ERROR_ANCHORS = {
     "verified_on": "verified_on-day",
     "clock_on": "clock_on-day",
     "notice_sent_on": "notice_sent_on-day",
+    "pi_told_on": "pi_told_on-day",
     "acknowledged_on": "acknowledged_on-day",
     "closed_on": "closed_on-day",
     "response_pdf": "response-pdf",
@@ -43,12 +44,13 @@ def queue() -> ResponseReturnValue:
                 return redirect(url_for("staff_requests.detail", request_id=found.id))
             search_error = "No request you handle has that reference"
     kinds = requests.kinds_handled(current_user)
+    views = requests.views_for(current_user)
     view = request.args.get("view", "open")
     chosen = RequestFilter(
         kind=request.args.get("kind") if request.args.get("kind") in kinds else None,
-        view=view if view in requests.VIEWS else "open",
+        view=view if view in views else "open",
     )
-    today = london_today()
+    today = request_today()
     return render_template(
         "staff/requests.html",
         page=requests.requests_page(current_user, chosen, today, request.args.get("page", 1, type=int) or 1),
@@ -57,10 +59,11 @@ def queue() -> ResponseReturnValue:
         today=today,
         reference=reference,
         search_error=search_error,
-        views=requests.VIEWS,
+        views=views,
         kind_labels=requests.KIND_LABELS,
         prefixes=requests.PREFIXES,
         is_overdue=requests.is_overdue,
+        is_stalled=requests.is_stalled,
         filter_args={name: value for name, value in request.args.items() if name != "page" and value},
     )
 
@@ -77,7 +80,7 @@ def _render(
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
-    today = london_today()
+    today = request_today()
     names = accounts.staff_names(
         {event.recorded_by_id for event in found.clock_events}
         | {found.identity_verified_by_id, found.child_confirmation_by_id, found.closed_by_id}
@@ -92,8 +95,12 @@ def _render(
             today=today,
             names=names,
             working=requests.working(found),
-            clock=requests.clock_state(found) if found.kind == "sar" else None,
+            paused_since=requests.paused_since(found),
+            paused_until=requests.paused_until(found),
+            clock_choices=requests.clock_choices(found),
             overdue=requests.is_overdue(found, today),
+            stalled=requests.is_stalled(found, today),
+            answer_expected_by=requests.answer_expected_by(found),
             kind_labels=requests.KIND_LABELS,
             outcome_labels=requests.OUTCOME_LABELS,
             outcomes={value: requests.OUTCOME_LABELS[value] for value in requests.OUTCOMES_BY_KIND[found.kind]},
@@ -103,7 +110,7 @@ def _render(
             release_problems=subject_access.release_problems(found) if found.kind == "sar" else [],
             verified_how_labels=subject_access.VERIFIED_HOW_LABELS,
             child_confirmation_labels=subject_access.CHILD_CONFIRMATION_LABELS,
-            clock_event_labels=subject_access.CLOCK_EVENT_LABELS,
+            clock_event_labels=requests.event_labels(found.kind),
             acting_as_labels=requests.ACTING_AS_LABELS,
             identity_check_labels=requests.IDENTITY_CHECK_LABELS,
             reply_labels=requests.REPLY_LABELS,
@@ -132,7 +139,7 @@ def identity(request_id: int) -> ResponseReturnValue:
     verified_on, date_error = date_from_form("verified_on", "the date the identity was verified")
     try:
         subject_access.verify_identity(
-            found, request.form.get("verified_how"), verified_on, current_actor(), london_today()
+            found, request.form.get("verified_how"), verified_on, current_actor(), request_today()
         )
     except RequestRefused as refusal:
         return _render(found, with_date_error(refusal.problems, "verified_on", date_error), 400)
@@ -140,21 +147,22 @@ def identity(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/clock")
-@allow("dpo")
+@allow(*HANDLERS)  # subject access (dpo) and FOI (manager): each reaches only the kinds it handles
 def clock(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     on, date_error = date_from_form("clock_on", "the date")
     try:
-        subject_access.record_clock_event(
+        requests.record_clock_event(
             found,
             request.form.get("clock_event"),
             on,
             request.form.get("clock_reason", ""),
             current_actor(),
-            london_today(),
+            request_today(),
         )
     except RequestRefused as refusal:
         return _render(found, with_date_error(refusal.problems, "clock_on", date_error), 400)
+    flash(requests.recorded_message(found))
     return _back(found, "deadline")
 
 
@@ -170,10 +178,31 @@ def extension(request_id: int) -> ResponseReturnValue:
             request.form.get("extension_reason", ""),
             notice_sent_on,
             current_actor(),
-            london_today(),
+            request_today(),
         )
     except RequestRefused as refusal:
         return _render(found, with_date_error(refusal.problems, "notice_sent_on", date_error), 400)
+    flash(requests.recorded_message(found))
+    return _back(found, "deadline")
+
+
+@bp.post("/requests/<int:request_id>/public-interest-extension")
+@allow("manager")
+def public_interest_extension(request_id: int) -> ResponseReturnValue:
+    found = _request_or_404(request_id)
+    told_on, date_error = date_from_form("pi_told_on", "the date the requester was told")
+    try:
+        requests.extend_for_public_interest(
+            found,
+            request.form.get("pi_working_days", type=int),
+            request.form.get("pi_exemption", ""),
+            told_on,
+            current_actor(),
+            request_today(),
+        )
+    except RequestRefused as refusal:
+        return _render(found, with_date_error(refusal.problems, "pi_told_on", date_error), 400)
+    flash(requests.recorded_message(found))
     return _back(found, "deadline")
 
 
@@ -263,7 +292,7 @@ def response_pdf(request_id: int) -> ResponseReturnValue:
             for_team=request.form.get("copy") == "team",
             withhold_staff_names=current_app.config["SAR_WITHHOLD_STAFF_NAMES"],
             actor=current_actor(),
-            today=london_today(),
+            today=request_today(),
         )
     except RequestRefused as refusal:
         return _render(found, refusal.problems, 400)
@@ -280,9 +309,10 @@ def acknowledge(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     on, date_error = date_from_form("acknowledged_on", "the date the acknowledgement was sent")
     try:
-        requests.acknowledge_complaint(found, on, current_actor(), london_today())
+        requests.acknowledge_complaint(found, on, current_actor(), request_today())
     except RequestRefused as refusal:
         return _render(found, with_date_error(refusal.problems, "acknowledged_on", date_error), 400)
+    flash(requests.recorded_message(found))
     return _back(found, "deadline")
 
 
@@ -298,7 +328,7 @@ def close(request_id: int) -> ResponseReturnValue:
         exemptions=request.form.get("exemptions", ""),
     )
     try:
-        requests.close(found, closure, current_actor(), london_today())
+        requests.close(found, closure, current_actor(), request_today())
     except RequestRefused as refusal:
         return _render(found, with_date_error(refusal.problems, "closed_on", date_error), 400)
     return _back(found)

@@ -7,8 +7,8 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.models.referrals import Referral
+from portal.request_time import request_today
 from portal.services import casework, contact, references, requests, triage
-from portal.services.clock import london_today
 from portal.services.consent import (
     GIVER_LABELS,
     METHOD_LABELS,
@@ -40,12 +40,12 @@ ROUTE_LABELS = {"self": "Self-referral", "professional": "Professional referral"
 def dashboard() -> ResponseReturnValue:
     works_cases = bool(current_user.role_set & set(TRIAGE))
     counts = triage.dashboard_counts(current_user) if works_cases else None
-    overdue = casework.overdue_reviews(current_user, london_today()) if works_cases else None
+    overdue = casework.overdue_reviews(current_user, request_today()) if works_cases else None
     return render_template(
         "staff/dashboard.html",
         counts=counts,
         overdue_reviews=overdue,
-        request_counts=requests.dashboard_counts(current_user, london_today()),
+        request_counts=requests.dashboard_counts(current_user, request_today()),
     )
 
 
@@ -140,7 +140,7 @@ def _render_referral(
                 for user in assignable
             ],
             error_anchors=ERROR_ANCHORS,
-            today=london_today(),
+            today=request_today(),
         ),
         status,
     )
@@ -172,7 +172,7 @@ def assign(referral_id: int) -> ResponseReturnValue:
 def accept(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     try:
-        triage.accept(referral, current_actor(), london_today(), current_app.config["CONSENT_REVIEW_MONTHS"])
+        triage.accept(referral, current_actor(), request_today(), current_app.config["CONSENT_REVIEW_MONTHS"])
     except TriageError as error:
         return _render_referral(referral, {"decision": str(error)}, status=400)
     return _back(referral)
@@ -202,7 +202,7 @@ def record_attestation(referral_id: int) -> ResponseReturnValue:
         statement_confirmed=request.form.get("consent_confirmed") == "y",
     )
     try:
-        record_attestation_by_staff(referral, attestation, current_actor(), london_today())
+        record_attestation_by_staff(referral, attestation, current_actor(), request_today())
     except IncompleteAttestation as refusal:
         # A date typed but not real is said as such, beside whatever else is missing.
         problems = with_date_error(refusal.problems, "consent_given_on", date_error)
@@ -222,7 +222,7 @@ def log_contact(referral_id: int) -> ResponseReturnValue:
         summary=request.form.get("summary", ""),
     )
     try:
-        contact.log_contact(referral, details, current_actor(), london_today())
+        contact.log_contact(referral, details, current_actor(), request_today())
     except ContactNotPermitted as refusal:
         return _render_referral(referral, {"contact": str(refusal)}, dict(request.form), status=403)
     except InvalidContact as error:

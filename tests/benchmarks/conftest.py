@@ -3,25 +3,39 @@ fixture; the run prints them in a "benchmark figures" section of pytest's summar
 without ``-s``) and writes them to ``tests/output/benchmarks.json``.
 
 Figures are ratios against a bare baseline measured in the same run, never pass/fail timings.
+
+Sizes: ``BENCHMARK_SIZES=full`` (``make bench``) runs each benchmark at the sizes its figures are
+quoted for (100,000 referrals, 20,000 cases, 500-entry timelines and PDFs), which takes minutes;
+otherwise (``make test``, CI) each runs at a small size, which still exercises every page, query
+and PDF the benchmark measures and prints its figures, in seconds. The summary says which.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import platform
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+
+from portal.services import clock
 
 OUTPUT_FILE = Path(__file__).resolve().parent.parent / "output" / "benchmarks.json"
 
 KIND_ORDER = {"in-process": 0, "gunicorn": 1}
 
 FIGURES = pytest.StashKey[list[dict[str, Any]]]()
+FULL_SIZES = os.environ.get("BENCHMARK_SIZES", "").strip().lower() == "full"
+Size = TypeVar("Size")
+
+
+def sized(full: Size, quick: Size) -> Size:
+    """``full`` under ``BENCHMARK_SIZES=full``, else ``quick``: a benchmark's sizes, say
+    ``SIZES = sized(full=(100, 100_000), quick=(100, 2_000))``."""
+    return full if FULL_SIZES else quick
 
 
 def _figures(config: pytest.Config) -> list[dict[str, Any]]:
@@ -51,10 +65,11 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         return
     OUTPUT_FILE.parent.mkdir(parents=True, exist_ok=True)
     report = {
-        "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "generated_at": clock.now().isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "sizes": "full" if FULL_SIZES else "quick",
         "figures": [{key: value for key, value in figure.items() if key != "line"} for figure in figures],
     }
     OUTPUT_FILE.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -64,7 +79,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     figures = _ordered(_figures(config))
     if not figures:
         return
-    terminalreporter.write_sep("=", "benchmark figures")
+    terminalreporter.write_sep("=", f"benchmark figures ({'full' if FULL_SIZES else 'quick'} sizes)")
+    if not FULL_SIZES:
+        terminalreporter.write_line("(quick sizes; `make bench` measures at the full sizes)")
     group = None
     for figure in figures:
         if figure["group"] != group:

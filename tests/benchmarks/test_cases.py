@@ -28,6 +28,7 @@ from flask.testing import FlaskClient
 from jinja2 import DictLoader
 
 from portal.extensions import db
+from tests.benchmarks.conftest import sized
 from tests.benchmarks.test_triage import milliseconds, sample
 from tests.bulk import insert_cases, insert_timeline
 from tests.conftest import empty_tables
@@ -35,13 +36,13 @@ from tests.staff import make_staff, sign_in
 
 pytestmark = pytest.mark.benchmark
 
-CASE_SIZES = (100, 20_000)
-TIMELINE_SIZES = (10, 500)
-WARMUP, REPETITIONS = 10, 60
+CASE_SIZES = sized(full=(100, 20_000), quick=(100, 1_000))
+TIMELINE_SIZES = sized(full=(10, 500), quick=(10, 100))
+WARMUP, REPETITIONS = sized(full=(10, 60), quick=(3, 15))
 # The case page with 500 entries takes a few hundred milliseconds a request: fewer, to keep the
 # run near a minute (the median of 25 is steady to a few per cent).
-LONG_WARMUP, LONG_REPETITIONS = 3, 25
-BARE_WARMUP, BARE_REPETITIONS = 20, 200
+LONG_WARMUP, LONG_REPETITIONS = sized(full=(3, 25), quick=(1, 5))
+BARE_WARMUP, BARE_REPETITIONS = sized(full=(20, 200), quick=(5, 50))
 CASE_PAGE = "/staff/cases/{case_id}"
 LISTS = ("/staff/cases", "/staff/cases?review=overdue")
 

@@ -33,6 +33,7 @@ from sqlalchemy import create_engine, text
 
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
+from tests.benchmarks.conftest import sized
 from tests.conftest import build_app, empty_tables, reset_schema
 from tests.journeys import hidden_value, self_referral_answers
 
@@ -41,8 +42,8 @@ pytestmark = pytest.mark.benchmark
 HOST = "127.0.0.1"
 WORKERS = 2
 CLIENTS = 4
-SUBMISSIONS_SINGLE = 40  # one client, one after another
-SUBMISSIONS_EACH = 25  # per client, four clients at once
+SUBMISSIONS_SINGLE = sized(full=40, quick=10)  # one client, one after another
+SUBMISSIONS_EACH = sized(full=25, quick=6)  # per client, four clients at once
 WARMUP_EACH = 2  # per client, two clients at once, so both workers have served a submission
 PHASE_CAP_SECONDS = 20.0  # a client starts no new submission after this
 START_CAP_SECONDS = 30.0

@@ -30,12 +30,13 @@ from jinja2 import DictLoader
 
 from portal.extensions import db
 from portal.models import Referral
+from tests.benchmarks.conftest import sized
 from tests.journeys import hidden_value, professional_answers, self_referral_answers
 
 pytestmark = pytest.mark.benchmark
 
-PAGE_WARMUP, PAGE_REPETITIONS = 20, 200
-SUBMIT_WARMUP, SUBMIT_REPETITIONS = 5, 50
+PAGE_WARMUP, PAGE_REPETITIONS = sized(full=(20, 200), quick=(5, 40))
+SUBMIT_WARMUP, SUBMIT_REPETITIONS = sized(full=(5, 50), quick=(2, 10))
 
 PAGES = ["/", "/privacy", "/accessibility", "/refer/self", "/refer/professional"]
 JOURNEYS = {"self": self_referral_answers, "professional": professional_answers}

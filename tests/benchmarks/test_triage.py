@@ -28,15 +28,16 @@ from sqlalchemy import exists, select
 
 from portal.extensions import db
 from portal.models import ConsentAttestation, Referral
+from tests.benchmarks.conftest import sized
 from tests.bulk import insert_referrals
 from tests.conftest import empty_tables
 from tests.staff import make_staff, sign_in
 
 pytestmark = pytest.mark.benchmark
 
-SIZES = (100, 100_000)
-WARMUP, REPETITIONS = 10, 60
-BARE_WARMUP, BARE_REPETITIONS = 20, 200
+SIZES = sized(full=(100, 100_000), quick=(100, 1_000))
+WARMUP, REPETITIONS = sized(full=(10, 60), quick=(3, 15))
+BARE_WARMUP, BARE_REPETITIONS = sized(full=(20, 200), quick=(5, 50))
 QUEUES = ("/staff/referrals", "/staff/referrals?status=new&route=professional")
 PAGES = (*QUEUES, "/staff/referrals/{referral_id}", "/staff/")
 

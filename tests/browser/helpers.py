@@ -3,6 +3,7 @@ steps, and form filling for the two referral journeys."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -19,6 +20,11 @@ AXE_OPTIONS = {
     "resultTypes": ["violations"],
 }
 AXE = Axe()
+# A full-page screenshot costs about a fifth of a second, and the browser tests reach some 430
+# pages: photographing each one was a minute and a half of every run. By default only a failing
+# test's pages are kept, as they were when it failed; SCREENSHOTS=all keeps every page reached,
+# numbered in order, to look the pages over.
+SCREENSHOTS_ALL = os.environ.get("SCREENSHOTS", "").strip().lower() == "all"
 
 REFERENCE = re.compile(r"SPS-[0-9A-Z]{4}-[0-9A-Z]{4}")
 RADIOS = {"completed_by", "preferred_contact", "consent_given_by", "consent_method"}
@@ -83,11 +89,14 @@ class PageWatch:
 
 
 class Screenshots:
-    """Full-page screenshots numbered in the order taken: <folder>/<NN>-<slug>.png."""
+    """Full-page screenshots numbered in the order taken: <folder>/<NN>-<slug>.png. Unless
+    ``every_page`` (SCREENSHOTS=all), ``take`` only counts, and ``take_on_failure`` photographs
+    the page a failing test ended on."""
 
-    def __init__(self, page, folder: Path) -> None:
+    def __init__(self, page, folder: Path, every_page: bool = SCREENSHOTS_ALL) -> None:
         self.page = page
         self.folder = folder
+        self.every_page = every_page
         self.count = 0
         self.missed = False
         page.on("load", self._loaded)
@@ -95,24 +104,39 @@ class Screenshots:
             for old in folder.glob("*.png"):
                 old.unlink()
 
-    def take(self, slug: str, full_page: bool = True) -> Path:
-        """Save the page; ``full_page=False`` keeps just the window, to show what is in view."""
+    def take(self, slug: str, full_page: bool = True) -> Path | None:
+        """Save the page (when every page is kept); ``full_page=False`` keeps just the window, to
+        show what is in view. Returns the file written, if any."""
         self.count += 1
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{self.count:02d}-{slugify(slug)}.png"
-        self.page.screenshot(path=str(path), full_page=full_page)
         self.missed = False
+        if not self.every_page:
+            return None
+        return self._save(f"{self.count:02d}-{slugify(slug)}.png", full_page)
+
+    def _save(self, name: str, full_page: bool = True) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / name
+        self.page.screenshot(path=str(path), full_page=full_page)
         return path
 
     def _loaded(self, _page) -> None:
         self.missed = True
 
     def take_if_missed(self) -> None:
-        if self.missed and not self.page.is_closed():
+        if self.missed and self.every_page and not self.page.is_closed():
             try:
                 self.take(f"last {self.page.url.split('/', 3)[-1]}")
             except Exception as error:  # a screenshot must never fail the test
                 print(f"no last screenshot: {error}")
+
+    def take_on_failure(self) -> None:
+        """The page as the test failed on it, whichever pages were kept before."""
+        if self.page.is_closed():
+            return
+        try:
+            self._save(f"{self.count + 1:02d}-failed-{slugify(self.page.url.split('/', 3)[-1])}.png")
+        except Exception as error:  # a screenshot must never hide the failure
+            print(f"no screenshot of the failure: {error}")
 
 
 def arrive(page, slug: str) -> None:
@@ -131,7 +155,12 @@ def axe_violations(page) -> list[dict]:
     """axe-core's violations on the page as it is now."""
     # axe waits on timers, which never fire where JavaScript is off: it would hang, not fail.
     assert getattr(page, "javascript", True), "axe cannot run in a context with JavaScript disabled"
-    return AXE.run(page, options=AXE_OPTIONS).response["violations"]
+    # As AXE.run does, but axe-core (570 kB of script, about 80 ms to load) goes into each
+    # document once, not before every check: tests check one page several times as they open
+    # its details and send its forms back.
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.axe_script)
+    return page.evaluate("(options) => axe.run(document, options)", AXE_OPTIONS)["violations"]
 
 
 def assert_accessible(page, label: str = "") -> None:

@@ -1,36 +1,30 @@
-"""What the back-office browser tests share: signing in through the real pages, referrals to
-work on, and a few lookups in the database the live server uses."""
+"""What the back-office browser tests share: signing in (a planted session, or through the real
+pages for the tests about signing in), referrals to work on, and a few lookups in the database the
+live server uses."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from portal.extensions import db
-from portal.models.referrals import Referral, utcnow
+from portal.models.referrals import Referral
 from portal.models.staff import StaffSession, StaffUser
-from portal.services import mfa
+from portal.services import clock, mfa
+from portal.services.audit import system_actor
+from portal.sessions import cookie_name
 from tests.browser.helpers import assert_heading, submit, visit
-from tests.journeys import professional_answers, self_referral_answers, send, start
-from tests.staff import PASSWORD, fresh_code
+from tests.factories import Made, submit_referral
+from tests.journeys import professional_answers, self_referral_answers
+from tests.staff import PASSWORD, fresh_code, plant_session
 
 SIGN_IN_HEADING = "Sign in to the back office"
 WRONG_PASSWORD = "Enter a correct email address and password"
 SIGNED_OUT = "You have signed out."
 IDLE = "You were signed out because you had not done anything for a while."
-
-
-@dataclass(frozen=True)
-class Made:
-    """A referral in the database: enough to find it in the back office."""
-
-    id: int
-    reference: str
-    route: str
 
 
 def enter_password(page, email: str, password: str = PASSWORD, slug: str = "after password") -> None:
@@ -41,7 +35,33 @@ def enter_password(page, email: str, password: str = PASSWORD, slug: str = "afte
     submit(page, slug)
 
 
-def sign_in(page, app: Flask, user: StaffUser, code: str | None = None) -> None:
+# The live server listens here (conftest.live_server), so its cookies belong to this host.
+LIVE_SERVER_HOST = "127.0.0.1"
+
+
+def sign_in(page, app: Flask, user: StaffUser) -> None:
+    """Signed in, for a test about something else, and on the dashboard as after signing in:
+    the session is planted in the database and its cookie in the browser context, which saves
+    the two sign-in pages (and their screenshots) in every back-office test."""
+    token = plant_session(app, user)
+    page.context.add_cookies(
+        [
+            {
+                "name": cookie_name(app),
+                "value": token,
+                "domain": LIVE_SERVER_HOST,
+                "path": "/",
+                "httpOnly": True,
+                "secure": bool(app.config["SESSION_COOKIE_SECURE"]),
+                "sameSite": "Lax",
+            }
+        ]
+    )
+    visit(page, "/staff/", "signed in")
+    assert "/staff/login" not in page.url, f"the planted session did not sign in: {page.url}"
+
+
+def sign_in_through_forms(page, app: Flask, user: StaffUser, code: str | None = None) -> None:
     """Both steps of sign-in in the browser: password, then a TOTP code (or ``code``)."""
     enter_password(page, user.email, slug="enter your code")
     assert_heading(page, "Enter your code")
@@ -85,7 +105,7 @@ def age_sessions(app: Flask, user: StaffUser, minutes: int) -> int:
         result = db.session.execute(
             update(StaffSession)
             .where(StaffSession.user_id == user.id)
-            .values(last_seen_at=utcnow() - dt.timedelta(minutes=minutes))
+            .values(last_seen_at=clock.now() - dt.timedelta(minutes=minutes))
         )
         db.session.commit()
         return result.rowcount
@@ -94,29 +114,11 @@ def age_sessions(app: Flask, user: StaffUser, minutes: int) -> int:
 # Referrals -------------------------------------------------------------------------------------
 
 
-def _newest(app: Flask, route: str) -> Made:
-    with app.app_context():
-        referral = db.session.scalars(
-            select(Referral).where(Referral.route == route).order_by(Referral.id.desc()).limit(1)
-        ).one()
-        made = Made(referral.id, str(referral.reference), referral.route)
-        db.session.remove()
-    return made
-
-
 def submit_public_referral(app: Flask, route: str, **overrides: object) -> Made:
-    """A referral sent through the public form (by the test client, which is quicker)."""
-    from tests.conftest import CheckingClient
-
-    app.test_client_class = CheckingClient
-    client = app.test_client()
+    """A referral as the public form would send it, with the form's valid answers (``overrides``
+    changed), made through the referral service: the back-office tests are not about the form."""
     answers = self_referral_answers(**overrides) if route == "self" else professional_answers(**overrides)
-    check_page = start(client, route, answers)
-    assert check_page.status_code == 200, check_page.status_code
-    response = send(client, route, check_page)
-    assert response.status_code == 302, response.status_code
-    assert response.headers["Location"].endswith(f"/refer/{route}/confirmation"), response.headers["Location"]
-    return _newest(app, route)
+    return submit_referral(app, route, answers)
 
 
 def keyed_in_without_attestation(app: Flask) -> Made:
@@ -126,7 +128,7 @@ def keyed_in_without_attestation(app: Flask) -> Made:
     from portal.services.demo import _keyed_in_without_attestation
 
     with app.app_context():
-        referral = _keyed_in_without_attestation(current_privacy_notice().version)
+        referral = _keyed_in_without_attestation(current_privacy_notice().version, system_actor(clock.now()))
         made = Made(referral.id, str(referral.reference), referral.route)
         db.session.remove()
     return made

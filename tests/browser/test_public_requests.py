@@ -20,7 +20,6 @@ from playwright.sync_api import expect
 
 from portal.extensions import db
 from portal.models import InformationRequest
-from portal.services import requests as information_requests
 from portal.services.clock import long_date
 from tests.browser.helpers import (
     Findings,
@@ -166,10 +165,10 @@ def check_heading(kind: Kind) -> str:
     return f"Check your answers before sending your {kind.noun}"
 
 
-def received_at(monkeypatch, moment: dt.datetime) -> None:
-    """Freeze the moment the service records a request as received (the live server runs in this
-    process, so it sees the patch)."""
-    monkeypatch.setattr(information_requests, "utcnow", lambda: moment)
+def received_at(time_machine, moment: dt.datetime) -> None:
+    """Set the clock to the moment the request is sent (the live server runs in this process, so
+    it reads the same clock); it ticks on from there, as the browser's waits expect."""
+    time_machine.move_to(moment, tick=True)
 
 
 def stored_requests(app) -> list[InformationRequest]:
@@ -314,8 +313,8 @@ def assert_stored(app, kind: Kind, reference: str) -> InformationRequest:
 # Keyboard journeys ---------------------------------------------------------------------------------
 
 
-def test_records_request_with_the_keyboard_alone(page, app, monkeypatch):
-    received_at(monkeypatch, RECORDS.received)
+def test_records_request_with_the_keyboard_alone(page, app, time_machine):
+    received_at(time_machine, RECORDS.received)
     open_from_the_start_page(page, RECORDS)
     type_answers(page, RECORDS, records_answers(subject_name="Sian Typo"))
     press_and_arrive(page, "Enter", "records check answers")
@@ -337,8 +336,8 @@ def test_records_request_with_the_keyboard_alone(page, app, monkeypatch):
     page.watch.assert_clean()
 
 
-def test_foi_request_with_the_keyboard_alone(page, app, monkeypatch):
-    received_at(monkeypatch, FOI.received)
+def test_foi_request_with_the_keyboard_alone(page, app, time_machine):
+    received_at(time_machine, FOI.received)
     open_from_the_start_page(page, FOI)
     type_answers(page, FOI, foi_answers(full_name="Morgan Reyez"))
     press_and_arrive(page, "Enter", "foi check answers")
@@ -360,8 +359,8 @@ def test_foi_request_with_the_keyboard_alone(page, app, monkeypatch):
     page.watch.assert_clean()
 
 
-def test_complaint_with_the_keyboard_alone(page, app, monkeypatch):
-    received_at(monkeypatch, COMPLAINT.received)
+def test_complaint_with_the_keyboard_alone(page, app, time_machine):
+    received_at(time_machine, COMPLAINT.received)
     open_from_the_start_page(page, COMPLAINT)
     type_answers(page, COMPLAINT, complaint_answers(remedy_wanted="Update my adress."))
     press_and_arrive(page, "Enter", "complaint check answers")
@@ -379,11 +378,11 @@ def test_complaint_with_the_keyboard_alone(page, app, monkeypatch):
     page.watch.assert_clean()
 
 
-def test_records_request_without_javascript(no_js_page, app, monkeypatch):
+def test_records_request_without_javascript(no_js_page, app, time_machine):
     """With JavaScript off: the error summaries still link to the questions, Change still returns to
     the question, the declaration is still required, and the request is sent."""
     page = no_js_page
-    received_at(monkeypatch, RECORDS.received)
+    received_at(time_machine, RECORDS.received)
     open_from_the_start_page(page, RECORDS)
     assert "js-enabled" not in (page.locator("body").get_attribute("class") or "")
 

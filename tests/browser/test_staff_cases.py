@@ -14,7 +14,7 @@ from flask import Flask
 from portal.extensions import db
 from portal.models import Case, Referral
 from portal.models.cases import CaseNote
-from portal.services import casework, triage
+from portal.services import casework, clock, triage
 from portal.services.audit import Actor
 from portal.services.clock import add_months, london_today
 from portal.services.consent import CaseConsent, record_case_consent
@@ -57,7 +57,7 @@ def long_date(day: dt.date) -> str:
 
 
 def _actor(user) -> Actor:
-    return Actor(user.id, WHERE)
+    return Actor(user.id, WHERE, clock.now())
 
 
 def open_case_in_database(app: Flask, made: Made, opener, assignee=None) -> int:

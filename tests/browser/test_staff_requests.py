@@ -13,7 +13,7 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import AuditEntry, InformationRequest, Referral
-from portal.services import casework, requests, triage
+from portal.services import casework, clock, requests, triage
 from portal.services.audit import Actor
 from portal.services.clock import london_today, long_date
 from portal.services.requests import FoiAnswers, Requester
@@ -56,7 +56,7 @@ def sar_through_the_public_form(app: Flask) -> Made:
 
 def case_with_a_note_naming_the_neighbour(app: Flask, made: Made, caseworker) -> None:
     with app.app_context():
-        who = Actor(caseworker.id, WHERE)
+        who = Actor(caseworker.id, WHERE, clock.now())
         case = triage.accept(
             db.session.get(Referral, made.id), who, london_today(), app.config["CONSENT_REVIEW_MONTHS"]
         )
@@ -250,7 +250,7 @@ def ready_to_release(app: Flask, dpo) -> Made:
     today = london_today()
     with app.app_context():
         found = db.session.get(InformationRequest, made.id)
-        who = Actor(dpo.id, WHERE)
+        who = Actor(dpo.id, WHERE, clock.now())
         subject_access.verify_identity(found, "seen_in_person", today, who, today)
         subject_access.choose_records(found, [referral.id], who)
         assert not subject_access.release_problems(found)

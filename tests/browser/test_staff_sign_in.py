@@ -20,6 +20,7 @@ from tests.browser.staff_helpers import (
     give_recovery_codes,
     notification,
     sign_in,
+    sign_in_through_forms,
     sign_out,
 )
 from tests.staff import PASSWORD, fresh_code, make_staff
@@ -69,7 +70,7 @@ def test_first_sign_in_sets_up_the_authenticator_and_shows_ten_recovery_codes(pa
 
 def test_enrolled_user_signs_in_with_a_code_from_the_app(page, app):
     user = make_staff(app, "manager", name="Morgan Manager")
-    sign_in(page, app, user)
+    sign_in_through_forms(page, app, user)
     assert page.url.endswith("/staff/"), page.url
     assert_heading(page, "Dashboard")
     navigation = page.locator(".govuk-service-navigation")
@@ -81,7 +82,7 @@ def test_enrolled_user_signs_in_with_a_code_from_the_app(page, app):
 def test_a_recovery_code_signs_in_once_instead_of_a_code_from_the_app(page, app):
     user = make_staff(app, "caseworker")
     codes = give_recovery_codes(app, user)
-    sign_in(page, app, user, code=codes[3])
+    sign_in_through_forms(page, app, user, code=codes[3])
     assert_heading(page, "Dashboard")
     visit(page, "/staff/account", "account")
     assert "You have 9 unused recovery codes." in page.locator("main").inner_text()

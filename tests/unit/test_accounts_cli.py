@@ -3,8 +3,9 @@
 import pytest
 
 from portal.extensions import db
-from portal.services import accounts
+from portal.services import accounts, clock
 from portal.services.accounts import AccountError
+from portal.services.audit import system_actor
 
 
 def test_create_user_from_standard_input(app, app_context):
@@ -44,9 +45,9 @@ def test_create_user_refusals(app, app_context, args, password, message):
 
 
 def test_an_e_mail_address_has_one_account(app_context):
-    accounts.create_user("one@example.com", "One", ["admin"], "a long enough password")
+    accounts.create_user("one@example.com", "One", ["admin"], "a long enough password", system_actor(clock.now()))
     with pytest.raises(AccountError, match="already an account"):
-        accounts.create_user("ONE@example.com", "Again", ["admin"], "a long enough password")
+        accounts.create_user("ONE@example.com", "Again", ["admin"], "a long enough password", system_actor(clock.now()))
 
 
 def test_demo_account_prints_how_to_sign_in_and_resets_its_password(app, app_context):
@@ -61,7 +62,7 @@ def test_demo_account_prints_how_to_sign_in_and_resets_its_password(app, app_con
 def test_seed_demo_makes_staff_of_every_role_and_fictional_referrals(app, app_context):
     from portal.models import InformationRequest, Referral, StaffUser
     from portal.services import subject_access
-    from portal.services.audit import SYSTEM, verify
+    from portal.services.audit import verify
 
     result = app.test_cli_runner().invoke(args=["seed-demo"])
     assert result.exit_code == 0, result.output
@@ -72,7 +73,7 @@ def test_seed_demo_makes_staff_of_every_role_and_fictional_referrals(app, app_co
     kinds = {request.kind: request for request in db.session.scalars(db.select(InformationRequest))}
     assert set(kinds) == {"sar", "foi", "complaint"}
     # The demo subject access request finds the demo family's records, as the team would.
-    (match,) = subject_access.matching_records(kinds["sar"], SYSTEM)
+    (match,) = subject_access.matching_records(kinds["sar"], system_actor(clock.now()))
     assert set(match.reasons) == {"name and date of birth", "the requester's email address", "the reference quoted"}
     assert verify().whole
     again = app.test_cli_runner().invoke(args=["seed-demo"])

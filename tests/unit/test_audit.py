@@ -1,5 +1,6 @@
 """The hash-chained, append-only audit log."""
 
+import datetime as dt
 import itertools
 import multiprocessing
 
@@ -11,7 +12,7 @@ from portal.models.audit import AuditEntry, AuditLogIsAppendOnly
 from portal.services import audit
 from portal.services.audit import Actor
 
-ACTOR = Actor(7, "192.0.2.1")
+ACTOR = Actor(7, "192.0.2.1", dt.datetime(2026, 11, 25, 10, 0, tzinfo=dt.UTC))
 
 
 def write(count: int, action: str = "referral viewed") -> None:

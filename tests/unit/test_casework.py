@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEntry, Case, CaseNote, Referral
-from portal.services import casework, triage
+from portal.services import casework, clock, triage
 from portal.services.audit import Actor
 from portal.services.casework import CaseDetails, CaseFilter, CaseworkError, EditConflict
 from portal.services.clock import add_months
@@ -19,10 +19,13 @@ from portal.services.consent import (
     withdraw_consent,
 )
 from portal.services.disclosures import DisclosureRefused, DisclosureRequest, named_parties, record_disclosure
-from tests.journeys import self_referral_answers, send, start
+from tests.clock import clock_on
+from tests.factories import submit_referral
+from tests.journeys import self_referral_answers
 from tests.staff import make_staff
 
 TODAY = dt.date(2026, 11, 25)
+clock_on_today = clock_on(TODAY)
 CATEGORIES = ("Education", "Tribunal")
 LEVELS = ("Level 1", "Level 2")
 
@@ -47,9 +50,9 @@ def test_review_dates_across_month_ends_and_leap_years(start_on, months, due):
 @pytest.fixture
 def world(app, client, app_context):
     people = {role: make_staff(app, role) for role in ("volunteer", "caseworker", "manager")}
-    send(client, "self", start(client, "self", self_referral_answers(child_date_of_birth=["1", "3", "2012"])))
+    submit_referral(app, "self", self_referral_answers(child_date_of_birth=["1", "3", "2012"]))
     referral = db.session.scalars(db.select(Referral)).one()
-    actor = Actor(people["caseworker"].id, "192.0.2.3")
+    actor = Actor(people["caseworker"].id, "192.0.2.3", clock.now())
     case = triage.accept(referral, actor, TODAY, 6)
     return people, case, actor
 
@@ -190,7 +193,7 @@ def test_overdue_reviews_show_for_the_worker_and_managers(world):
 def test_two_saves_of_the_same_note_conflict_and_keep_both_texts(world):
     people, case, actor = world
     note = casework.add_note(case, "Mum called about transport.", actor)
-    manager = Actor(people["manager"].id, "192.0.2.4")
+    manager = Actor(people["manager"].id, "192.0.2.4", clock.now())
     casework.edit_note(note, "Mum called about transport and the EHC plan.", 1, manager)
     with pytest.raises(EditConflict) as conflict:
         casework.edit_note(note, "Mum called about school transport.", 1, actor)

@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import ConsentAttestation, Referral, StaffUser
-from portal.services import consent, referrals, triage
+from portal.services import clock, consent, referrals, triage
 from portal.services.consent import Attestation, IncompleteAttestation
 from portal.services.mail import Mailer
 from portal.services.referrals import (
@@ -19,8 +19,10 @@ from portal.services.referrals import (
     UnreachableFamily,
 )
 from portal.services.validation import DateParts, InvalidInput
+from tests.clock import clock_on
 
 TODAY = dt.date(2026, 11, 25)
+clock_on_today = clock_on(TODAY)
 COMPLETE = Attestation(
     given_by="parent_carer", given_on=dt.date(2026, 11, 20), method="verbal", statement_confirmed=True
 )
@@ -104,12 +106,12 @@ class TestStoring:
     def test_an_incomplete_attestation_stores_nothing(self):
         incomplete = Attestation(**{**COMPLETE.__dict__, "method": None})
         with pytest.raises(IncompleteAttestation) as refusal:
-            referrals.submit_professional_referral(professional(incomplete), AGREED, "key-1", self.mailer)
+            referrals.submit_professional_referral(professional(incomplete), AGREED, "key-1", self.mailer, clock.now())
         assert list(refusal.value.problems) == ["consent_method"]
         assert self.count(Referral) == self.count(ConsentAttestation) == 0
 
     def test_an_attestation_is_stored_with_the_exact_wording_and_referrer(self):
-        referral = referrals.submit_professional_referral(professional(), AGREED, "key-2", self.mailer)
+        referral = referrals.submit_professional_referral(professional(), AGREED, "key-2", self.mailer, clock.now())
         [attestation] = referral.attestations
         assert attestation.wording == consent.ATTESTATION_STATEMENT
         assert (attestation.given_by, attestation.given_on, attestation.method) == (
@@ -123,24 +125,26 @@ class TestStoring:
     def test_a_family_that_cannot_be_reached_is_refused(self):
         unreachable = Contact(None, None, None, None, "email")
         with pytest.raises(UnreachableFamily):
-            referrals.submit_professional_referral(professional(contact=unreachable), AGREED, "key-3", self.mailer)
+            referrals.submit_professional_referral(
+                professional(contact=unreachable), AGREED, "key-3", self.mailer, clock.now()
+            )
         assert self.count(Referral) == 0
 
     def test_a_self_referral_without_agreement_stores_nothing(self):
         answers = SelfReferral("parent_carer", "Anna Kowalska", CHILD, CONTACT, "Needs")
         refused = PrivacyAgreement(agreed=False, version_shown="1.0", current_version="1.0")
         with pytest.raises(consent.ConsentMissing):
-            referrals.submit_self_referral(answers, refused, "key-4", self.mailer)
+            referrals.submit_self_referral(answers, refused, "key-4", self.mailer, clock.now())
         assert self.count(Referral) == 0
 
     def test_the_same_submission_key_returns_the_same_referral(self):
         answers = SelfReferral("parent_carer", "Anna Kowalska", CHILD, CONTACT, "Needs")
-        first = referrals.submit_self_referral(answers, AGREED, "key-5", self.mailer)
-        again = referrals.submit_self_referral(answers, AGREED, "key-5", self.mailer)
+        first = referrals.submit_self_referral(answers, AGREED, "key-5", self.mailer, clock.now())
+        again = referrals.submit_self_referral(answers, AGREED, "key-5", self.mailer, clock.now())
         assert first.id == again.id and self.count(Referral) == 1
 
     def test_a_referral_is_found_by_its_reference_typed_loosely(self):
         answers = SelfReferral("parent_carer", "Anna Kowalska", CHILD, CONTACT, "Needs")
-        referral = referrals.submit_self_referral(answers, AGREED, "key-6", self.mailer)
+        referral = referrals.submit_self_referral(answers, AGREED, "key-6", self.mailer, clock.now())
         typed = referral.reference.lower().replace("-", " ")
         assert triage.find_by_reference(MANAGER, typed).id == referral.id

@@ -8,7 +8,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from portal.crypto import Keyring
 from portal.extensions import db
 from portal.models import Person, Referral, StaffUser
-from portal.services import accounts, referrals, triage
+from portal.services import accounts, clock, referrals, triage
+from portal.services.audit import system_actor
 from portal.services.mail import Mailer
 from portal.services.referrals import Child, Contact, PrivacyAgreement, SelfReferral
 from tests.conftest import build_app
@@ -45,8 +46,12 @@ def store_referral(app) -> str:
             "Needs",
         )
         agreement = PrivacyAgreement(True, "1.0", "1.0")
-        referral = referrals.submit_self_referral(answers, agreement, "rotation", Mailer("memory://", "x@example.com"))
-        accounts.create_user("staff@example.com", "Sam Staff", ["caseworker"], "a long enough password")
+        referral = referrals.submit_self_referral(
+            answers, agreement, "rotation", Mailer("memory://", "x@example.com"), clock.now()
+        )
+        accounts.create_user(
+            "staff@example.com", "Sam Staff", ["caseworker"], "a long enough password", system_actor(clock.now())
+        )
         return referral.reference
 
 

@@ -1,107 +1,176 @@
-"""Subject access and FOI deadlines (design 6.5, 6.6), with the UK's bank holidays of 2025-2027."""
+"""Each kind of request's deadline rules (design 6.5, 6.6): the working they show, the events each
+kind knows and which may follow which, and the ``SERVICE_NATION`` setting. The dated cases, worked
+out by hand, are in ``test_deadline_cases.py``."""
 
 import datetime as dt
 
 import pytest
 
-from portal.services.deadlines import DeadlineError, foi_deadline, holiday_name, is_working_day, sar_deadline
+from portal.config import ConfigError, load_config
+from portal.services.deadlines import (
+    UK,
+    Complaint,
+    DeadlineError,
+    Event,
+    Facts,
+    FreedomOfInformation,
+    SubjectAccess,
+    nation_calendar,
+    rules,
+)
 
 D = dt.date
 
 
-@pytest.mark.parametrize(
-    ("started", "due"),
-    [
-        (D(2027, 1, 31), D(2027, 3, 1)),  # 28 February 2027 is a Sunday: the next working day
-        (D(2028, 1, 31), D(2028, 2, 29)),  # leap year: 29 February, a Tuesday
-        (D(2026, 1, 31), D(2026, 3, 2)),  # 28 February 2026 is a Saturday
-        (D(2026, 3, 31), D(2026, 4, 30)),  # no 31 April
-        (D(2026, 8, 31), D(2026, 9, 30)),
-        (D(2026, 11, 25), D(2026, 12, 29)),  # 25 December, then Boxing Day (observed 28th): 29th
-        (D(2026, 6, 10), D(2026, 7, 10)),
-    ],
-)
-def test_a_subject_access_request_is_due_one_calendar_month_on(started, due):
-    assert sar_deadline(started).due_on == due
+def sar(received: dt.date, *events: tuple[str, dt.date], months: int = 0, nation: str = "england"):
+    return SubjectAccess(nation).working(Facts(received, tuple(Event(*event) for event in events), months))
+
+
+def foi(received: dt.date, *events: tuple[str, dt.date], working_days: int = 0):
+    facts = Facts(received, tuple(Event(*event) for event in events), extension_working_days=working_days)
+    return FreedomOfInformation().working(facts)
 
 
 def test_the_working_says_when_a_month_has_no_such_date():
-    working = sar_deadline(D(2028, 1, 31))
-    assert working.steps[1] == (
-        "February 2028 has no day 31, so one calendar month ends on its last day, Tuesday 29 February 2028."
+    working = sar(D(2028, 1, 31))
+    assert working.steps == [
+        "The clock started on Monday 31 January 2028.",
+        "February 2028 has no day 31, so one calendar month ends on its last day, Tuesday 29 February 2028.",
+        "The response is due by Tuesday 29 February 2028.",
+    ]
+
+
+def test_the_working_names_the_holiday_of_the_services_nation_that_moves_the_date():
+    england = sar(D(2025, 12, 2))
+    assert england.steps[-1] == "The response is due by Friday 2 January 2026."
+    scotland = sar(D(2025, 12, 2), nation="scotland")
+    assert "Friday 2 January 2026 is New Year Holiday, a public holiday in Scotland" in " ".join(scotland.steps)
+    assert "Saturday 3 January 2026 is a Saturday, so the deadline moves to the next day." in scotland.steps
+    assert scotland.skipped_holidays == [(D(2026, 1, 2), "New Year Holiday, a public holiday in Scotland")]
+
+
+def test_a_pause_counts_both_the_day_asked_and_the_day_answered():
+    working = sar(D(2026, 1, 31), ("start", D(2026, 1, 31)), ("pause", D(2026, 2, 10)), ("resume", D(2026, 2, 20)))
+    assert (
+        "Paused from Tuesday 10 February 2026 to Friday 20 February 2026 while we waited for a clarification: "
+        "11 days, both days included, do not count."
+    ) in working.steps
+    assert "The clock stood paused for 11 days in all, so the deadline moves on to Wednesday 11 March 2026." in (
+        working.steps
     )
+    waiting = sar(D(2026, 1, 31), ("pause", D(2026, 2, 10)))
+    assert waiting.due_on == D(2026, 3, 2)
+    assert any(step.startswith("Paused since Tuesday 10 February 2026") for step in waiting.steps)
+
+
+def test_a_restart_says_the_month_runs_from_it():
+    working = sar(D(2026, 1, 5), ("start", D(2026, 1, 5)), ("start", D(2026, 1, 20)))
+    assert working.steps[:3] == [
+        "The clock started on Monday 5 January 2026.",
+        "It started again on Tuesday 20 January 2026, when what was needed to verify identity arrived: "
+        "the month runs from that day, and pauses before it no longer count.",
+        "One calendar month later is Friday 20 February 2026.",
+    ]
 
 
 def test_an_extension_is_up_to_two_further_months():
-    assert sar_deadline(D(2026, 1, 31), extension_months=2).due_on == D(2026, 4, 30)
-    # 30 January 2027 is a Saturday: the next working day.
-    assert sar_deadline(D(2026, 11, 30), extension_months=1).due_on == D(2027, 2, 1)
+    assert "Extended by 2 months, to Thursday 30 April 2026." in sar(D(2026, 1, 31), months=2).steps
     with pytest.raises(DeadlineError, match="up to 2 months"):
-        sar_deadline(D(2026, 1, 31), extension_months=3)
+        sar(D(2026, 1, 31), months=3)
 
 
-def test_a_pause_adds_its_days_back():
-    assert sar_deadline(D(2026, 6, 10), paused_days=5).due_on == D(2026, 7, 15)
-    working = sar_deadline(D(2026, 6, 10), paused_days=5)
-    assert any("paused for 5 days" in step for step in working.steps)
-    with pytest.raises(DeadlineError):
-        sar_deadline(D(2026, 6, 10), paused_days=-1)
-
-
-@pytest.mark.parametrize(
-    ("day", "kept_in"),
-    [
-        (D(2025, 12, 25), "England"),
-        (D(2026, 4, 3), "Scotland"),  # Good Friday, everywhere
-        (D(2026, 4, 6), "Northern Ireland"),  # Easter Monday: not a bank holiday in Scotland
-        (D(2026, 1, 2), "Scotland"),
-        (D(2026, 11, 30), "Scotland"),  # St Andrew's Day
-        (D(2026, 3, 17), "Northern Ireland"),  # St Patrick's Day
-        (D(2026, 7, 13), "Northern Ireland"),  # Battle of the Boyne, observed
-        (D(2026, 8, 3), "Scotland"),  # Scotland's summer bank holiday
-        (D(2026, 8, 31), "England"),  # the late summer bank holiday elsewhere
-        (D(2025, 5, 26), "Wales"),
-        (D(2026, 5, 25), "England"),
-        (D(2027, 5, 31), "Northern Ireland"),
-        (D(2025, 8, 25), "Wales"),
-        (D(2027, 8, 30), "England"),
-    ],
-)
-def test_bank_holidays_in_any_part_of_the_uk_are_not_working_days(day, kept_in):
-    assert not is_working_day(day)
-    assert kept_in in holiday_name(day)
-
-
-def test_easter_monday_is_named_for_the_parts_that_keep_it():
-    assert "Scotland" not in holiday_name(D(2026, 4, 6))
-
-
-@pytest.mark.parametrize(
-    ("received", "due"),
-    [
-        # Received Friday 18 Dec 2026: Christmas (25th) and Boxing Day observed (28th) skipped,
-        # New Year's Day (1st) and Scotland's 2 January (a Saturday in 2027, so 4th) skipped.
-        (D(2026, 12, 18), D(2027, 1, 21)),
-        # Received Thursday 2 April 2026: Good Friday (3rd), Easter Monday (6th) and the early May
-        # bank holiday (4 May) skipped.
-        (D(2026, 4, 2), D(2026, 5, 5)),
-        # Received Monday 20 July 2026: Scotland's 3 August and the rest's 31 August both skipped.
-        (D(2026, 7, 20), D(2026, 8, 18)),
-        # Received Friday 1 May 2026: the May Day (4th) and late May (25th) holidays skipped.
-        (D(2026, 5, 1), D(2026, 6, 2)),
-        # Received Monday 2 March 2026: St Patrick's Day (17th, Northern Ireland) skipped.
-        (D(2026, 3, 2), D(2026, 3, 31)),
-        # Received Monday 9 November 2026: St Andrew's Day (30th, Scotland) skipped.
-        (D(2026, 11, 9), D(2026, 12, 8)),
-    ],
-)
-def test_foi_replies_are_due_on_the_twentieth_working_day(received, due):
-    assert foi_deadline(received).due_on == due
-
-
-def test_foi_working_says_which_holidays_were_skipped():
-    working = foi_deadline(D(2026, 4, 2))
+def test_foi_working_shows_each_step():
+    working = foi(D(2026, 4, 2))
     assert [day for day, _ in working.skipped_holidays] == [D(2026, 4, 3), D(2026, 4, 6), D(2026, 5, 4)]
     assert working.steps[0] == "Received on Thursday 2 April 2026."
-    assert any("Good Friday" in step for step in working.steps)
+    assert working.steps[1] == (
+        "Day one is the first working day after that, Tuesday 7 April 2026; 20 working days were counted."
+    )
+    assert "Friday 3 April 2026 was not counted: Good Friday (England, Wales, Scotland, Northern Ireland)." in (
+        working.steps
+    )
+    # Easter Monday is not a bank holiday in Scotland, and the working says where it is one.
+    assert "Monday 6 April 2026 was not counted: Easter Monday (England, Wales, Northern Ireland)." in working.steps
     assert working.steps[-1] == "The reply is due by Tuesday 5 May 2026."
+
+
+def test_foi_working_shows_a_clarification_a_fee_and_an_extension():
+    working = foi(
+        D(2026, 3, 2),
+        ("clarification_asked", D(2026, 3, 3)),
+        ("clarification_received", D(2026, 3, 4)),
+        ("fees_notice", D(2026, 3, 5)),
+        ("fee_paid", D(2026, 3, 11)),
+        working_days=5,
+    )
+    text = "\n".join(working.steps)
+    assert "On Tuesday 3 March 2026 we asked the requester to clarify the request (FOIA s.1(3))" in text
+    assert "The clarification arrived on Wednesday 4 March 2026, which becomes the date of receipt" in text
+    assert "Day one is the first working day after that, Thursday 12 March 2026" in text
+    assert (
+        "A fees notice was sent on Thursday 5 March 2026 and the fee arrived on Wednesday 11 March 2026: "
+        "the working days from the notice to the payment, both included, were not counted (FOIA s.10(2))."
+    ) in text
+    # From 4 March, with 5-11 March, St Patrick's Day, Good Friday and Easter Monday not counted,
+    # the 20th working day is Monday 13 April; 5 more: Monday 20 April.
+    assert "The 20th working day is Monday 13 April 2026." in text
+    assert "extended (FOIA s.10(3)) by 5 working days" in text
+    assert working.due_on == D(2026, 4, 20)
+    with pytest.raises(DeadlineError):
+        foi(D(2026, 3, 2), working_days=21)
+
+
+def test_complaint_working_counts_from_the_day_after_and_says_when_it_stalls():
+    working = Complaint().working(Facts(D(2026, 11, 25)))
+    assert working.steps[1] == (
+        "A complaint is acknowledged within 30 days, counted from the day after it arrived (DPA 2018 s.164A): "
+        "day 30 is Friday 25 December 2026."
+    )
+    assert "Friday 25 December 2026 is Christmas Day, a public holiday in England and Wales" in working.steps[2]
+    assert working.steps[-1] == "The acknowledgement is due by Tuesday 29 December 2026."
+    acknowledged = Complaint().working(Facts(D(2026, 11, 25), acknowledged_on=D(2026, 12, 1)))
+    assert acknowledged.steps[-1] == (
+        "Acknowledged on Tuesday 1 December 2026. The answer follows without undue delay: not sent by "
+        "Thursday 31 December 2026, the complaint shows as stalled."
+    )
+    assert Complaint.answer_expected_by(D(2026, 12, 1)) == D(2026, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("kind", "events", "next_events"),
+    [
+        ("sar", [], ("start", "pause")),
+        ("sar", [("start", D(2026, 1, 1))], ("start", "pause")),
+        ("sar", [("pause", D(2026, 1, 2))], ("resume",)),
+        ("sar", [("pause", D(2026, 1, 2)), ("resume", D(2026, 1, 3))], ("start", "pause")),
+        ("foi", [], ("clarification_asked", "fees_notice")),
+        ("foi", [("clarification_asked", D(2026, 1, 2))], ("clarification_received",)),
+        ("foi", [("fees_notice", D(2026, 1, 2))], ("fee_paid",)),
+        ("complaint", [], ()),
+    ],
+)
+def test_each_kind_says_which_events_may_come_next(kind, events, next_events):
+    assert rules(kind).next_events([Event(*event) for event in events]) == next_events
+
+
+def test_any_part_of_the_uk_counts_for_foi_and_only_the_nation_for_the_others():
+    st_patricks = D(2026, 3, 17)
+    assert not UK.is_working_day(st_patricks)
+    assert nation_calendar("england").is_working_day(st_patricks)
+    assert not nation_calendar("northern_ireland").is_working_day(st_patricks)
+    assert UK.holiday(st_patricks) == "Saint Patrick's Day (Northern Ireland)"
+    assert UK.working_days_after(D(2026, 3, 13), D(2026, 3, 18)) == 2  # Monday 16th and Wednesday 18th
+    with pytest.raises(DeadlineError):
+        nation_calendar("cornwall")
+
+
+def test_service_nation_is_a_setting_with_a_one_line_refusal():
+    assert load_config({"PORTAL_ENV": "test"})["SERVICE_NATION"] == "england"
+    assert load_config({"PORTAL_ENV": "test", "SERVICE_NATION": " Northern_Ireland "})["SERVICE_NATION"] == (
+        "northern_ireland"
+    )
+    with pytest.raises(ConfigError) as refused:
+        load_config({"PORTAL_ENV": "test", "SERVICE_NATION": "uk"})
+    message = "SERVICE_NATION must be one of england, wales, scotland, northern_ireland, not 'uk'."
+    assert str(refused.value) == message
+    assert "\n" not in str(refused.value)

@@ -1,5 +1,7 @@
-"""Information requests without HTTP: intake, the queue, the SAR clock, extensions, a child's
-confirmation, finding and choosing records, the redacted response PDF, and closure."""
+"""Information requests without HTTP: intake, the queue, the SAR and FOI clocks, extensions, stalled
+complaints, a child's confirmation, finding and choosing records, the redacted response PDF, and
+closure. The clock stands at 10am in London on 20 March 2026 unless a test moves it; the dates the
+requests arrived are given, as the public forms would record them."""
 
 import datetime as dt
 from dataclasses import replace
@@ -8,11 +10,11 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEntry, InformationRequest, Referral
-from portal.services import casework, requests, subject_access, triage
+from portal.services import casework, clock, requests, subject_access, triage
 from portal.services.audit import Actor
 from portal.services.consent import CaseConsent, record_case_consent, record_review
 from portal.services.contact import ContactDetails, log_contact
-from portal.services.deadlines import foi_deadline
+from portal.services.deadlines import FreedomOfInformation
 from portal.services.requests import (
     Closure,
     ComplaintAnswers,
@@ -23,8 +25,12 @@ from portal.services.requests import (
     RequestRefused,
     SubjectAccessAnswers,
 )
-from tests.journeys import self_referral_answers, send, start
+from tests.clock import clock_on, london
+from tests.factories import submit_referral
+from tests.journeys import self_referral_answers
 from tests.staff import make_staff, pdf_text
+
+_clock = clock_on(dt.date(2026, 3, 20))
 
 RECEIVED = dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC)
 PARENT = Requester("Zoë Ó Briain-Nakamura", "zoe.family@example.com", None, None, None, "email")
@@ -56,7 +62,7 @@ def team(app, app_context):
 
 
 def actor(user):
-    return Actor(user.id, "192.0.2.9")
+    return Actor(user.id, "192.0.2.9", clock.now())
 
 
 def sar(app, received_at=RECEIVED, key="k1", **overrides):
@@ -106,33 +112,60 @@ def test_foi_and_complaint_deadlines(app, app_context, outbox):
     received = dt.datetime(2026, 12, 18, 15, 0, tzinfo=dt.UTC)
     foi = requests.submit_foi(FoiAnswers(PARENT, "How many referrals did you get in 2025?"), "f", mailer, received)
     assert foi.reference.startswith("FOI-")
-    assert foi.due_on == foi_deadline(dt.date(2026, 12, 18)).due_on == dt.date(2027, 1, 21)
+    assert foi.due_on == FreedomOfInformation().initial(dt.date(2026, 12, 18)).due_on == dt.date(2027, 1, 21)
     complaint = requests.submit_complaint(
         ComplaintAnswers(PARENT, "You sent my letter to the wrong address.", None, None), "c", mailer, received
     )
     assert complaint.reference.startswith("DPC-")
-    assert complaint.due_on == dt.date(2027, 1, 17)
+    # Day 30 from the day after receipt is Sunday 17 January 2027: the next working day.
+    assert complaint.due_on == dt.date(2027, 1, 18)
 
 
-def test_the_queue_shows_each_role_its_own_kinds_and_the_overdue_views(app, team, outbox):
+def test_the_services_nation_decides_whose_holidays_move_a_subject_access_deadline(app, app_context, outbox):
+    # Tuesday 2 December 2025: a month on is Friday 2 January 2026, a bank holiday in Scotland only.
+    received = dt.datetime(2025, 12, 2, 10, 0, tzinfo=dt.UTC)
+    assert sar(app, received, key="england").due_on == dt.date(2026, 1, 2)
+    app.config["SERVICE_NATION"] = "scotland"
+    try:
+        assert sar(app, received, key="scotland").due_on == dt.date(2026, 1, 5)
+    finally:
+        app.config["SERVICE_NATION"] = "england"
+
+
+def test_the_queue_shows_each_role_its_own_kinds_and_the_overdue_views(app, team, outbox, time_machine):
     mailer = app.extensions["portal_mailer"]
-    today = dt.date(2026, 3, 5)
+    time_machine.move_to(london(dt.date(2026, 3, 5)), tick=False)
+    today = clock.london_today()
     overdue_long = sar(app, key="a", received_at=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))  # due 5 February
     overdue_recent = sar(app, key="b")  # due 2 March
     due_soon = sar(app, key="c", received_at=dt.datetime(2026, 2, 10, tzinfo=dt.UTC))  # due 10 March
     foi = requests.submit_foi(FoiAnswers(PARENT, "Budget?"), "f", mailer, dt.datetime(2026, 2, 2, tzinfo=dt.UTC))
+    # Acknowledged on 20 January and not answered within 30 days (by 19 February): stalled.
+    stalled = requests.submit_complaint(
+        ComplaintAnswers(PARENT, "Lost letter", None, None), "c1", mailer, dt.datetime(2026, 1, 5, tzinfo=dt.UTC)
+    )
+    requests.acknowledge_complaint(stalled, dt.date(2026, 1, 20), actor(team["dpo"]), today)
+    # Acknowledged on 5 February: 30 days run to 7 March, so not stalled yet.
+    answering = requests.submit_complaint(
+        ComplaintAnswers(PARENT, "Wrong name", None, None), "c2", mailer, dt.datetime(2026, 2, 2, tzinfo=dt.UTC)
+    )
+    requests.acknowledge_complaint(answering, dt.date(2026, 2, 5), actor(team["dpo"]), today)
     dpo, manager = team["dpo"], team["manager"]
 
     def listed(viewer, view):
         return {item.id for item in requests.requests_page(viewer, RequestFilter(view=view), today).items}
 
-    assert listed(dpo, "open") == {overdue_long.id, overdue_recent.id, due_soon.id}
+    assert listed(dpo, "open") == {overdue_long.id, overdue_recent.id, due_soon.id, stalled.id, answering.id}
+    assert listed(dpo, "stalled") == {stalled.id}
+    assert requests.is_stalled(stalled, today) and not requests.is_stalled(answering, today)
+    assert "stalled" in requests.views_for(dpo) and "stalled" not in requests.views_for(manager)
     assert listed(manager, "open") == {foi.id}
     assert listed(dpo, "overdue") == {overdue_long.id, overdue_recent.id}
     assert listed(dpo, "recently_overdue") == {overdue_recent.id}
     assert listed(dpo, "due_week") == {due_soon.id}
     assert listed(manager, "overdue") == {foi.id}  # 2 February + 20 working days = 2 March
-    assert requests.dashboard_counts(dpo, today) == requests.RequestCounts(due_this_week=1, overdue=2)
+    assert requests.dashboard_counts(dpo, today) == requests.RequestCounts(due_this_week=1, overdue=2, stalled=1)
+    assert requests.dashboard_counts(manager, today) == requests.RequestCounts(due_this_week=0, overdue=1)
     assert requests.dashboard_counts(team["caseworker"], today) is None
     assert requests.get_request(manager, overdue_long.id) is None
     assert requests.get_request(dpo, foi.id) is None
@@ -142,26 +175,85 @@ def test_pausing_the_clock_moves_the_deadline_by_the_days_paused(app, team, outb
     request = sar(app)
     dpo = actor(team["dpo"])
     today = dt.date(2026, 3, 20)
-    subject_access.record_clock_event(request, "pause", dt.date(2026, 2, 10), "Which meeting notes?", dpo, today)
+    requests.record_clock_event(request, "pause", dt.date(2026, 2, 10), "Which meeting notes?", dpo, today)
     assert request.status == "paused"
+    assert requests.paused_since(request) == dt.date(2026, 2, 10)
     with pytest.raises(RequestRefused) as refused:
-        subject_access.record_clock_event(request, "pause", dt.date(2026, 2, 11), "Again", dpo, today)
-    assert "resume it first" in refused.value.problems["clock_event"]
-    subject_access.record_clock_event(request, "resume", dt.date(2026, 2, 20), "They told us", dpo, today)
-    assert request.status == "open"
-    # 28 February + 10 days paused = 10 March (a Tuesday).
-    assert request.due_on == dt.date(2026, 3, 10)
-    assert any("paused for 10 days" in step for step in requests.working(request).steps)
+        requests.record_clock_event(request, "pause", dt.date(2026, 2, 11), "Again", dpo, today)
+    assert refused.value.problems["clock_event"] == (
+        "The clock is paused until the clarification arrives: record that first"
+    )
+    requests.record_clock_event(request, "resume", dt.date(2026, 2, 20), "They told us", dpo, today)
+    assert request.status == "open" and requests.paused_since(request) is None
+    # 10 to 20 February, both days included, is 11 days: 28 February + 11 = Wednesday 11 March.
+    assert request.due_on == dt.date(2026, 3, 11)
+    assert any("paused for 11 days" in step for step in requests.working(request).steps)
     with pytest.raises(RequestRefused) as refused:
-        subject_access.record_clock_event(request, "resume", dt.date(2026, 2, 21), "x", dpo, today)
+        requests.record_clock_event(request, "resume", dt.date(2026, 2, 21), "x", dpo, today)
     assert refused.value.problems == {"clock_event": "The clock is not paused"}
     # Identity evidence arriving later starts the clock again from that day.
-    subject_access.record_clock_event(request, "start", dt.date(2026, 3, 3), "Passport copy arrived", dpo, today)
+    requests.record_clock_event(request, "start", dt.date(2026, 3, 3), "Passport copy arrived", dpo, today)
     # 3 April 2026 is Good Friday and 6 April Easter Monday: due Tuesday 7 April.
     assert request.due_on == dt.date(2026, 4, 7)
     with pytest.raises(RequestRefused) as refused:
-        subject_access.record_clock_event(request, "pause", dt.date(2026, 3, 1), "Earlier than the last", dpo, today)
+        requests.record_clock_event(request, "pause", dt.date(2026, 3, 1), "Earlier than the last", dpo, today)
     assert "on or after the last clock change" in refused.value.problems["clock_on"]
+    with pytest.raises(RequestRefused) as refused:
+        requests.record_clock_event(request, "fees_notice", dt.date(2026, 3, 4), "A fee", dpo, today)
+    assert refused.value.problems["clock_event"] == "Select what happened to the clock"
+    actions = db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.record_id == request.id))
+    assert {"request clock pause", "request clock resume", "request clock start"} <= set(actions)
+
+
+def test_an_foi_clock_stops_for_a_clarification_and_a_fee_and_is_extended_for_the_public_interest(app, team, outbox):
+    mailer = app.extensions["portal_mailer"]
+    manager = actor(team["manager"])
+    today = clock.london_today()  # 20 March 2026
+    received = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)  # Monday 2 March: due Tuesday 31 March
+    foi = requests.submit_foi(FoiAnswers(PARENT, "Staff numbers?"), "f", mailer, received)
+    assert foi.due_on == dt.date(2026, 3, 31)
+    assert list(requests.clock_choices(foi)) == ["clarification_asked", "fees_notice"]
+
+    requests.record_clock_event(foi, "clarification_asked", dt.date(2026, 3, 4), "Which year?", manager, today)
+    assert foi.status == "paused" and list(requests.clock_choices(foi)) == ["clarification_received"]
+    with pytest.raises(RequestRefused) as refused:
+        requests.record_clock_event(foi, "fees_notice", dt.date(2026, 3, 5), "£25", manager, today)
+    assert refused.value.problems["clock_event"] == (
+        "The clock is paused until the clarification arrives: record that first"
+    )
+    requests.record_clock_event(foi, "clarification_received", dt.date(2026, 3, 10), "2025", manager, today)
+    # Date of receipt 10 March: St Patrick's Day, Good Friday and Easter Monday skipped: Friday 10 April.
+    assert foi.status == "open" and foi.due_on == dt.date(2026, 4, 10)
+
+    requests.record_clock_event(foi, "fees_notice", dt.date(2026, 3, 12), "£40 for copies", manager, today)
+    assert requests.recorded_message(foi) == "Recorded. The clock is paused until the fee is paid."
+    requests.record_clock_event(foi, "fee_paid", dt.date(2026, 3, 13), "Paid by card", manager, today)
+    # Thursday 12 and Friday 13 March not counted: two working days later, Tuesday 14 April.
+    assert foi.due_on == dt.date(2026, 4, 14)
+
+    with pytest.raises(RequestRefused) as refused:
+        requests.extend_for_public_interest(foi, 21, "", None, manager, today)
+    assert set(refused.value.problems) == {"pi_working_days", "pi_exemption", "pi_told_on"}
+    with pytest.raises(RequestRefused) as refused:
+        requests.extend_for_public_interest(foi, 20, "s.36", dt.date(2026, 3, 21), manager, today)
+    assert refused.value.problems == {"pi_told_on": "The date the requester was told must be today or in the past"}
+    exemption = "Section 36: effective conduct of public affairs"
+    requests.extend_for_public_interest(foi, 20, exemption, today, manager, today)
+    # 20 more working days from Tuesday 14 April (the early May holiday skipped): Wednesday 13 May.
+    assert foi.due_on == dt.date(2026, 5, 13)
+    assert foi.extension_working_days == 20 and foi.extension_notice_sent_on == today
+    assert requests.recorded_message(foi) == "Recorded. The reply is due by 13 May 2026."
+    with pytest.raises(RequestRefused, match="already been extended"):
+        requests.extend_for_public_interest(foi, 5, "s.36", today, manager, today)
+    assert requests.event_labels("foi")["fee_paid"] == "Fee paid: clock running again"
+
+    complaint = requests.submit_complaint(ComplaintAnswers(PARENT, "Wrong address", None, None), "c", mailer, received)
+    with pytest.raises(RequestRefused) as refused:
+        requests.record_clock_event(complaint, "pause", dt.date(2026, 3, 4), "x", manager, today)
+    assert refused.value.problems == {"clock_event": "A complaint has no clock to stop or start"}
+    sar_request = sar(app, key="s")
+    with pytest.raises(RequestRefused, match="Only a Freedom of Information request"):
+        requests.extend_for_public_interest(sar_request, 20, "s.36", today, manager, today)
 
 
 def test_an_extension_is_made_once_by_at_most_two_months_with_a_reason_and_a_timely_notice(app, team, outbox):
@@ -181,10 +273,24 @@ def test_an_extension_is_made_once_by_at_most_two_months_with_a_reason_and_a_tim
     assert "already been extended" in refused.value.problems["extension_months"]
 
 
-# Received 31 January 2026: a child born 30 January 2013 is 13 then, one born 1 February 2013 is 12.
-@pytest.mark.parametrize(("born", "needed"), [(dt.date(2013, 1, 30), True), (dt.date(2013, 2, 1), False)])
-def test_a_parent_asking_for_a_child_over_12_needs_the_childs_confirmation_recorded(app, team, outbox, born, needed):
-    request = sar(app, subject_date_of_birth=born)
+# Received 31 January 2026: a child born 31 January 2014 is 12 that day, one born 1 February 2014 is
+# still 11; one born 30 January 2008 is 18, an adult.
+@pytest.mark.parametrize(
+    ("acting_as", "born", "needed"),
+    [
+        ("parent_carer", dt.date(2014, 1, 31), True),
+        ("parent_carer", dt.date(2014, 2, 1), False),
+        ("parent_carer", dt.date(2013, 1, 30), True),
+        ("parent_carer", dt.date(2008, 1, 30), False),
+        ("authorised", dt.date(2014, 1, 31), True),
+        ("self", dt.date(2014, 1, 31), False),
+    ],
+)
+def test_someone_asking_for_a_child_of_12_or_over_needs_the_childs_confirmation_recorded(
+    app, team, outbox, acting_as, born, needed
+):
+    authority = "Appointed by the court" if acting_as == "authorised" else None
+    request = sar(app, subject_date_of_birth=born, acting_as=acting_as, authority=authority)
     assert subject_access.needs_child_confirmation(request) is needed
     if needed:
         assert "the outcome of seeking the child's confirmation has not been recorded" in (
@@ -207,7 +313,7 @@ def test_a_parent_asking_for_a_child_over_12_needs_the_childs_confirmation_recor
 @pytest.fixture
 def casework_world(app, client, team, outbox):
     """A referral with a case whose note names a neighbour and whose consent names a school."""
-    send(client, "self", start(client, "self", self_referral_answers()))
+    submit_referral(app, "self", self_referral_answers())
     referral = db.session.scalars(db.select(Referral)).one()
     worker = actor(team["caseworker"])
     case = triage.accept(referral, worker, dt.date(2026, 1, 5), 6)

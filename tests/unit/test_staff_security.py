@@ -13,8 +13,8 @@ from portal.services.passwords import PasswordRejected
 from portal.services.signin import AccountLocked, InvalidCode, InvalidCredentials
 from tests.staff import PASSWORD, make_staff
 
-CLIENT = Actor(None, "192.0.2.10")
 NOW = dt.datetime(2026, 11, 25, 10, 0, 0, tzinfo=dt.UTC)
+CLIENT = Actor(None, "192.0.2.10", NOW)
 
 
 @pytest.mark.parametrize(

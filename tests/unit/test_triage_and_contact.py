@@ -6,16 +6,19 @@ import pytest
 
 from portal.extensions import db
 from portal.models import AuditEntry, Case, ContactEntry, Referral
-from portal.services import contact, triage
+from portal.services import clock, contact, triage
 from portal.services.audit import Actor
 from portal.services.consent import Attestation, IncompleteAttestation, record_attestation_by_staff
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
 from portal.services.demo import _keyed_in_without_attestation
 from portal.services.triage import QueueFilter, TriageError
-from tests.journeys import self_referral_answers, send, start
+from tests.clock import clock_on
+from tests.factories import submit_referral
+from tests.journeys import self_referral_answers
 from tests.staff import make_staff
 
 TODAY = dt.date(2026, 11, 25)
+clock_on_today = clock_on(TODAY)
 CALL = ContactDetails(TODAY, "call", "outgoing", "Spoke to mum about the EHC needs assessment.")
 
 
@@ -26,17 +29,17 @@ def people(app):
 
 @pytest.fixture
 def unattested(app_context):
-    return _keyed_in_without_attestation("1.0")
+    return _keyed_in_without_attestation("1.0", Actor(None, "192.0.2.5", clock.now()))
 
 
 @pytest.fixture
-def self_referral(client, app_context):
-    send(client, "self", start(client, "self", self_referral_answers()))
+def self_referral(app, app_context):
+    submit_referral(app, "self", self_referral_answers())
     return db.session.scalars(db.select(Referral).where(Referral.route == "self")).one()
 
 
 def actor(user) -> Actor:
-    return Actor(user.id, "192.0.2.5")
+    return Actor(user.id, "192.0.2.5", clock.now())
 
 
 def test_contact_with_an_unattested_professional_referral_is_refused(people, unattested):

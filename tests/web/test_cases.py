@@ -6,22 +6,23 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Case, Referral, StaffUser
-from portal.services import triage
+from portal.services import clock, triage
 from portal.services.audit import Actor
-from portal.services.clock import london_today
-from tests.journeys import error_summary, self_referral_answers, send, start
+from portal.services.clock import long_date
+from portal.services.validation import add_years
+from tests.factories import submit_referral
+from tests.journeys import error_summary, self_referral_answers
 from tests.staff import csrf_token, date_fields, make_staff, sign_in
-
-TODAY = london_today()
 
 
 @pytest.fixture
 def case_id(app, client):
-    send(client, "self", start(client, "self", self_referral_answers()))
+    submit_referral(app, "self", self_referral_answers())
     caseworker = make_staff(app, "caseworker", name="First Caseworker")
     with app.app_context():
         referral = db.session.scalars(db.select(Referral)).one()
-        case = triage.accept(referral, Actor(caseworker.id, "192.0.2.1"), TODAY, 6)
+        caseworker_acts = Actor(caseworker.id, "192.0.2.1", clock.now())
+        case = triage.accept(referral, caseworker_acts, caseworker_acts.today, 6)
         return case.id
 
 
@@ -39,6 +40,7 @@ def post(browser, path: str, **data: object):
 
 
 def test_the_casework_journey(app, case_id):
+    today = clock.london_today()
     browser = signed_in_as(app, "caseworker")
     base = f"/staff/cases/{case_id}"
     assert "Siân 李 Ó Briain" in browser.get(base).get_data(as_text=True)
@@ -58,7 +60,7 @@ def test_the_casework_journey(app, case_id):
         consent_method="written",
         keeps_contact_information="yes",
         parties="Riverside Primary School\nDr Patel, community paediatrician",
-        **date_fields("given_on", TODAY),
+        **date_fields("given_on", today),
     )
     assert consent.status_code == 302
     page = browser.get(base).get_data(as_text=True)
@@ -70,7 +72,7 @@ def test_the_casework_journey(app, case_id):
         basis="consent",
         consent_party_id=party_id,
         what_was_shared="The EHC needs assessment request",
-        **date_fields("disclosed_on", TODAY),
+        **date_fields("disclosed_on", today),
     )
     assert shared.status_code == 302
     not_named = post(
@@ -79,15 +81,15 @@ def test_the_casework_journey(app, case_id):
         basis="consent",
         consent_party_id="",
         what_was_shared="Reports",
-        **date_fields("disclosed_on", TODAY),
+        **date_fields("disclosed_on", today),
     )
     assert not_named.status_code == 400
     assert error_summary(not_named.get_data(as_text=True))[0][0] == "#consent_party_id"
 
-    closed = post(browser, f"{base}/close", case_outcome="Advice given.", **date_fields("closed_on", TODAY))
+    closed = post(browser, f"{base}/close", case_outcome="Advice given.", **date_fields("closed_on", today))
     assert closed.status_code == 302
     page = browser.get(base).get_data(as_text=True)
-    assert f"due for destruction on {TODAY.day} {TODAY:%B} {TODAY.year + 3}" in page
+    assert f"due for destruction on {long_date(add_years(today, 3))}" in page
     listing = browser.get(f"{base}/disclosures").get_data(as_text=True)
     assert "Riverside Primary School" in listing and "The EHC needs assessment request" in listing
 

@@ -1,5 +1,7 @@
 """The three public request journeys: subject access, Freedom of Information and data protection
-complaints, each form → check your answers → confirmation."""
+complaints, each form → check your answers → confirmation. The clock stands at 10am in London on
+10 March 2026 unless a test moves it to the day a request arrives, so the dates the confirmation
+pages show follow from the day the test set."""
 
 import datetime as dt
 import re
@@ -9,7 +11,7 @@ import pytest
 from portal.extensions import db
 from portal.models import InformationRequest
 from portal.services import references
-from portal.services import requests as information_requests
+from tests.clock import clock_on, london
 from tests.conftest import CheckingClient, build_app
 from tests.journeys import (
     complaint_answers,
@@ -32,9 +34,12 @@ def stored() -> int:
     return db.session.scalar(db.select(db.func.count()).select_from(InformationRequest))
 
 
-def received_at(monkeypatch, moment: dt.datetime) -> None:
-    """Freeze the moment the service records a request as received."""
-    monkeypatch.setattr(information_requests, "utcnow", lambda: moment)
+_clock = clock_on(dt.date(2026, 3, 10))
+
+
+def received_at(time_machine, moment: dt.datetime) -> None:
+    """Set the clock to the moment the service will record the request as received."""
+    time_machine.move_to(moment, tick=False)
 
 
 def sent_request(client, kind: str, answers: dict) -> tuple[InformationRequest, str]:
@@ -57,9 +62,9 @@ def assert_acknowledged_without_details(outbox, to: str, reference: str, details
 # Subject access
 
 
-def test_a_parent_asks_for_their_childs_records(client, app_context, outbox, monkeypatch):
+def test_a_parent_asks_for_their_childs_records(client, app_context, outbox, time_machine):
     # Saturday 31 January: a month on has no 31st, and 28 February 2026 is a Saturday.
-    received_at(monkeypatch, dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC))
+    received_at(time_machine, dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC))
     check = request_start(client, "records", records_answers())
     html = check.get_data(as_text=True)
     assert "Check your answers before sending your request" in html
@@ -74,7 +79,8 @@ def test_a_parent_asks_for_their_childs_records(client, app_context, outbox, mon
     assert re.fullmatch(r"SAR-[0-9A-Z]{4}-[0-9A-Z]{4}", request.reference)
     assert request.reference in confirmation
     assert "2 March 2026" in confirmation and "one calendar month" in confirmation
-    assert "check your identity" in confirmation and "over 12" in confirmation and "2 more months" in confirmation
+    assert "check your identity" in confirmation and "2 more months" in confirmation
+    assert "a child who is 12 or over" in confirmation
 
     assert request.kind == "sar" and request.status == "open"
     assert request.received_on == dt.date(2026, 1, 31) and request.due_on == dt.date(2026, 3, 2)
@@ -228,10 +234,10 @@ def test_without_the_declaration_nothing_is_stored(client, app_context, outbox):
 # Freedom of Information
 
 
-def test_someone_makes_a_freedom_of_information_request(client, app_context, outbox, monkeypatch):
+def test_someone_makes_a_freedom_of_information_request(client, app_context, outbox, time_machine):
     # Friday 18 December 2026: Christmas, Boxing Day (observed), New Year's Day and Scotland's
     # 4 January holiday are not counted.
-    received_at(monkeypatch, dt.datetime(2026, 12, 18, 15, 30, tzinfo=dt.UTC))
+    received_at(time_machine, dt.datetime(2026, 12, 18, 15, 30, tzinfo=dt.UTC))
     form = client.get("/requests/foi").get_data(as_text=True)
     assert 'name="phone"' not in form, "a written reply needs no telephone number"
     assert 'href="/requests/records"' in form, "personal information is asked for with the records form"
@@ -292,8 +298,9 @@ def test_an_foi_reply_needs_the_details_for_it(client, app_context, changes, exp
 # Complaints
 
 
-def test_someone_complains_about_how_their_data_was_handled(client, app_context, outbox, monkeypatch):
-    received_at(monkeypatch, dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC))
+def test_someone_complains_about_how_their_data_was_handled(client, app_context, outbox, time_machine):
+    # Day 30 from the day after Tuesday 10 March 2026 is Thursday 9 April, a working day.
+    received_at(time_machine, dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC))
     referral = references.generate("SPS")
     check = request_start(client, "complaint", complaint_answers(reference_given=str(referral)))
     html = check.get_data(as_text=True)
@@ -338,6 +345,53 @@ def test_a_complaint_by_phone_needs_a_phone_number(client, app_context):
     assert error_summary(response.get_data(as_text=True)) == [
         ("#phone", "Enter a telephone number, or choose another way for us to contact you")
     ]
+
+
+# The dates the confirmation pages promise (design 6.5, 6.6)
+
+
+@pytest.mark.parametrize(
+    ("nation", "due"),
+    [
+        # Tuesday 2 December 2025: a month on is Friday 2 January 2026, a working day in England and
+        # Wales; in Scotland it is a bank holiday, so Monday 5 January.
+        ("england", "2 January 2026"),
+        ("scotland", "5 January 2026"),
+    ],
+)
+def test_a_subject_access_request_sent_on_2_december_2025_is_due_as_the_nation_s_holidays_say(
+    app, client, app_context, outbox, time_machine, nation, due
+):
+    time_machine.move_to(london(dt.date(2025, 12, 2), 14), tick=False)
+    app.config["SERVICE_NATION"] = nation
+    try:
+        request, confirmation = sent_request(client, "records", records_answers())
+    finally:
+        app.config["SERVICE_NATION"] = "england"
+    assert request.received_on == dt.date(2025, 12, 2)
+    assert f"we will reply by <strong>{due}</strong>" in confirmation
+    assert request.due_on == dt.date.fromisoformat({"england": "2026-01-02", "scotland": "2026-01-05"}[nation])
+
+
+def test_a_complaint_sent_on_25_november_2026_is_acknowledged_after_christmas(
+    client, app_context, outbox, time_machine
+):
+    # Day 30 is Christmas Day (a Friday); the weekend; Boxing Day is kept on Monday 28th.
+    time_machine.move_to(london(dt.date(2026, 11, 25), 16), tick=False)
+    request, confirmation = sent_request(client, "complaint", complaint_answers())
+    assert request.due_on == dt.date(2026, 12, 29)
+    assert "acknowledge your complaint by <strong>29 December 2026</strong>" in confirmation
+    assert "counted from the day after we received it" in confirmation
+
+
+def test_a_request_sent_just_after_midnight_is_received_on_that_london_day(client, app_context, outbox, time_machine):
+    # 12:30am on Friday 2 October 2026 in London (BST) is 11:30pm on Thursday 1st in UTC; the
+    # request arrived on Friday 2nd, so day one is Monday 5th and day 20 Friday 30 October (from
+    # Thursday it would have been the 29th).
+    time_machine.move_to(london(dt.date(2026, 10, 2), 0, 30), tick=False)
+    request, confirmation = sent_request(client, "foi", foi_answers())
+    assert request.received_on == dt.date(2026, 10, 2)
+    assert "We will reply by <strong>30 October 2026</strong>" in confirmation
 
 
 # What every request journey shares

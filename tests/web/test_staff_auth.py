@@ -21,11 +21,11 @@ from portal.extensions import db
 from portal.models.audit import AuditEntry
 from portal.models.staff import StaffSession, StaffUser
 from portal.security import CONTENT_SECURITY_POLICY
-from portal.services import accounts, mfa, passwords
+from portal.services import accounts, clock, mfa, passwords
 from portal.services.audit import Actor
 from portal.services.clock import london_datetime, london_today
 from tests.conftest import CheckingClient, build_app
-from tests.staff import PASSWORD, csrf_from, csrf_token, fresh_code, make_staff, sign_in
+from tests.staff import PASSWORD, csrf_from, csrf_token, fresh_code, make_staff, sign_in, sign_in_through_forms
 
 COOKIE = "sps_staff"
 BAD_CREDENTIALS = "Enter a correct email address and password"
@@ -119,14 +119,14 @@ def code_for(app, user_id: int, secret: str) -> str:
     step's or the next one's, so it cannot drift out of the window before the server checks it."""
     with app.app_context():
         last = db.session.get(StaffUser, user_id).totp_last_step or 0
-    now = int(dt.datetime.now(dt.UTC).timestamp()) // mfa.STEP_SECONDS
+    now = int(clock.now().timestamp()) // mfa.STEP_SECONDS
     step = next(step for step in (now, now + 1) if step > last)
     return pyotp.TOTP(secret).at(step * mfa.STEP_SECONDS)
 
 
 def wrong_code(secret: str) -> str:
     """A 6-digit code that none of the steps within the allowed drift produce."""
-    now = int(dt.datetime.now(dt.UTC).timestamp()) // mfa.STEP_SECONDS
+    now = int(clock.now().timestamp()) // mfa.STEP_SECONDS
     valid = {pyotp.TOTP(secret).at(step * mfa.STEP_SECONDS) for step in range(now - 2, now + 3)}
     return next(code for code in (f"{n:06d}" for n in range(123456, 999999, 7919)) if code not in valid)
 
@@ -300,7 +300,7 @@ def test_five_wrong_passwords_lock_the_account_even_against_the_right_password(a
         until = db.session.get(StaffUser, user.id).locked_until
     until = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
     assert shown.group(1) == f"{london_datetime(until):%H:%M}"
-    assert dt.timedelta(minutes=14) < until - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=15)
+    assert dt.timedelta(minutes=14) < until - clock.now() <= dt.timedelta(minutes=15)
 
     actions = audit_actions(app, user.id)
     assert actions.count("sign-in failed: password") == 5
@@ -393,7 +393,7 @@ def test_the_session_identifier_changes_at_sign_in(app, client):
 
 def test_the_session_cookie_is_http_only_and_same_site(app, client):
     user = make_staff(app, "caseworker")
-    response = sign_in(client, app, user)
+    response = sign_in_through_forms(client, app, user)
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith(f"{COOKIE}=")
     assert "; HttpOnly" in cookie and "; SameSite=Lax" in cookie and "; Path=/" in cookie
@@ -473,7 +473,7 @@ def test_a_session_ends_after_a_while(app, client, column, age, message):
     assert signed_in(client)
     with app.app_context():
         db.session.execute(
-            update(StaffSession).where(StaffSession.user_id == user.id).values({column: dt.datetime.now(dt.UTC) - age})
+            update(StaffSession).where(StaffSession.user_id == user.id).values({column: clock.now() - age})
         )
         db.session.commit()
 
@@ -540,7 +540,7 @@ def test_a_password_set_by_an_administrator_ends_every_session(app):
     user = make_staff(app, "caseworker")
     first, second = two_sessions(app, user)
     with app.app_context():
-        accounts.set_password(db.session.get(StaffUser, user.id), NEW_PASSWORD, Actor(None, "test"))
+        accounts.set_password(db.session.get(StaffUser, user.id), NEW_PASSWORD, Actor(None, "test", clock.now()))
     assert sessions_of(app, user.id) == 0
     assert not signed_in(first) and not signed_in(second)
     assert submit_password(first, user.email).status_code == 200, "the old password no longer works"
@@ -617,7 +617,7 @@ def test_changing_your_authenticator_needs_your_password_then_a_code_from_the_ne
     assert new_key != user.secret
 
     elsewhere = browser(app)
-    sign_in(elsewhere, app, user)  # the old app still works until the new one is confirmed
+    sign_in_through_forms(elsewhere, app, user)  # the old app still works until the new one is confirmed
     refused = submit_code(client, wrong_code(new_key), start)
     assert problems(refused) == [("#code", "Enter a correct code from your new authenticator app")]
     assert submit_code(client, pyotp.TOTP(user.secret).now(), start).status_code == 200, (

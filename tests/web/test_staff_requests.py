@@ -5,8 +5,10 @@ Strategic Manager (Freedom of Information requests).
 The queue and its views, finding a request by reference, a request's deadline with its working,
 overdue said in words, every form sent back empty with its error summary, a subject access request
 taken from receipt to the response PDF, the kinds each role does not handle (404), the dashboard's
-counts, and closing an FOI request and a complaint. Requests are made through the services with
-receipt dates relative to today, so the views hold on any day the suite runs.
+counts, closing an FOI request and a complaint, the FOI clock (clarification, fees, a public
+interest extension) and stalled complaints. The clock stands at 10am in London on Wednesday 25
+November 2026 unless a test moves it; requests are made through the services with receipt dates
+counted from the clock's today.
 """
 
 from __future__ import annotations
@@ -22,14 +24,17 @@ from flask import Flask
 
 from portal.extensions import db
 from portal.models import AuditEntry, InformationRequest, Referral
-from portal.services import casework, deadlines, references, requests, subject_access, triage
+from portal.services import casework, clock, references, requests, subject_access, triage
 from portal.services.audit import Actor
 from portal.services.clock import london_today, long_date
 from portal.services.consent import CaseConsent, record_case_consent
+from portal.services.deadlines import UK, Event, Facts, FreedomOfInformation, SubjectAccess
 from portal.services.requests import Closure, ComplaintAnswers, FoiAnswers, Requester, SubjectAccessAnswers
 from portal.services.validation import add_years
+from tests.clock import clock_on, london
 from tests.conftest import CheckingClient
-from tests.journeys import error_summary, self_referral_answers, send, start
+from tests.factories import submit_referral
+from tests.journeys import error_summary, self_referral_answers
 from tests.staff import csrf_token, date_fields, make_staff, pdf_text, sign_in
 
 WHERE = "192.0.2.30"
@@ -38,6 +43,8 @@ CHILD = "Siân 李 Ó Briain"
 CHILD_BORN = dt.date(2015, 3, 14)  # as self_referral_answers: 11 when the requests below arrive
 NEIGHBOUR = "Priya Raman"
 GENERATED = "subject access response generated and downloaded"
+
+_clock = clock_on(dt.date(2026, 11, 25))
 
 
 # Making requests and casework in the database ----------------------------------------------------
@@ -106,7 +113,7 @@ def make_complaint(app: Flask, received_on: dt.date) -> Made:
 
 def in_database(app: Flask, made: Made, change: Callable[[InformationRequest, Actor], None], user) -> None:
     with app.app_context():
-        change(db.session.get(InformationRequest, made.id), Actor(user.id, WHERE))
+        change(db.session.get(InformationRequest, made.id), Actor(user.id, WHERE, clock.now()))
         db.session.remove()
 
 
@@ -115,7 +122,7 @@ def received_for_sar_due(today: dt.date, lowest: int, highest: int) -> dt.date:
     between ``lowest`` and ``highest`` days from today."""
     for back in range(20, 80):
         received = today - dt.timedelta(days=back)
-        due = deadlines.sar_deadline(received).due_on
+        due = SubjectAccess().initial(received).due_on
         if lowest <= (due - today).days <= highest:
             return received
     raise AssertionError(f"no receipt date gives a deadline {lowest} to {highest} days from {today}")
@@ -228,13 +235,14 @@ def queue_world(app, team, outbox):
         "paused": make_sar(app, today - dt.timedelta(days=10)),
         "closed": make_sar(app, today - dt.timedelta(days=20)),
         "complaint_acknowledged": make_complaint(app, today - dt.timedelta(days=40)),
+        "complaint_stalled": make_complaint(app, today - dt.timedelta(days=60)),
         "complaint_overdue": make_complaint(app, today - dt.timedelta(days=35)),
         "foi_overdue": make_foi(app, today - dt.timedelta(days=60)),
     }
     in_database(
         app,
         made["paused"],
-        lambda found, who: subject_access.record_clock_event(
+        lambda found, who: requests.record_clock_event(
             found, "pause", today - dt.timedelta(days=5), "Asked which meetings they mean.", who, today
         ),
         team.dpo,
@@ -248,7 +256,14 @@ def queue_world(app, team, outbox):
     in_database(
         app,
         made["complaint_acknowledged"],
-        lambda found, who: requests.acknowledge_complaint(found, today - dt.timedelta(days=38), who, today),
+        lambda found, who: requests.acknowledge_complaint(found, today - dt.timedelta(days=10), who, today),
+        team.dpo,
+    )
+    # Acknowledged 31 days ago and still not answered: stalled.
+    in_database(
+        app,
+        made["complaint_stalled"],
+        lambda found, who: requests.acknowledge_complaint(found, today - dt.timedelta(days=31), who, today),
         team.dpo,
     )
     return made
@@ -271,6 +286,7 @@ def test_the_queue_lists_each_view_of_the_requests_the_person_handles(dpo, manag
         "later",
         "paused",
         "complaint_acknowledged",
+        "complaint_stalled",
         "complaint_overdue",
     )
     # Soonest due first; a paused request keeps its place by the deadline it had.
@@ -281,6 +297,7 @@ def test_the_queue_lists_each_view_of_the_requests_the_person_handles(dpo, manag
     assert listed(dpo, "?view=due_week") == refs(made, "due_this_week")
     assert listed(dpo, "?view=paused") == refs(made, "paused")
     assert listed(dpo, "?view=closed") == refs(made, "closed")
+    assert listed(dpo, "?view=stalled") == refs(made, "complaint_stalled")
     assert listed(dpo, "?view=overdue&kind=complaint") == refs(made, "complaint_overdue")
     assert listed(dpo, "?view=overdue&kind=sar") == by_due(made, "long_overdue", "recently_overdue")
     # A kind the person does not handle is ignored, not shown.
@@ -290,6 +307,9 @@ def test_the_queue_lists_each_view_of_the_requests_the_person_handles(dpo, manag
     assert listed(manager) == refs(made, "foi_overdue")
     assert listed(manager, "?view=overdue") == refs(made, "foi_overdue")
     assert listed(manager, "?view=closed") == []
+    # Stalled complaints are the data protection team's view only.
+    assert listed(manager, "?view=stalled") == listed(manager)
+    assert "view=stalled" not in manager.get("/staff/requests").get_data(as_text=True)
 
 
 def test_the_queue_says_overdue_in_words_and_how_long_is_left(dpo, queue_world):
@@ -306,9 +326,12 @@ def test_the_queue_says_overdue_in_words_and_how_long_is_left(dpo, queue_world):
     assert "Clock paused" in rows[made["paused"].reference]
     assert "Acknowledged" in rows[made["complaint_acknowledged"].reference]
     assert "Overdue" not in rows[made["complaint_acknowledged"].reference]
+    acknowledged_on = long_date(today - dt.timedelta(days=31))
+    assert f"Stalled acknowledged {acknowledged_on}, not answered" in rows[made["complaint_stalled"].reference]
+    assert re.search(r'govuk-tag--orange">\s*Stalled\s*<', html)
     assert "(acknowledgement)" in rows[made["complaint_overdue"].reference]
     caption = words(re.search(r"<caption[^>]*>(.*?)</caption>", html, re.S).group(1))
-    assert caption == "Open: 7 requests", caption
+    assert caption == "Open: 8 requests", caption
 
     closed = dict(queue_rows(dpo.get("/staff/requests?view=closed").get_data(as_text=True)))
     assert closed[made["closed"].reference].endswith(f"Closed {long_date(today)}")
@@ -327,6 +350,9 @@ def test_the_dashboard_counts_requests_due_this_week_and_overdue_for_their_handl
     dashboard = dpo.get("/staff/").get_data(as_text=True)
     assert 'href="/staff/requests?view=overdue"' in dashboard
     assert 'href="/staff/requests?view=due_week"' in dashboard
+    assert re.search(r'sps-count__number">1</span>\s*complaint stalled', dashboard)
+    assert 'href="/staff/requests?view=stalled"' in dashboard
+    assert "stalled" not in manager.get("/staff/").get_data(as_text=True)
     caseworker = signed_in(app, team.caseworker).get("/staff/").get_data(as_text=True)
     assert not re.search(r"requests? (due in the next 7 days|overdue)", words(caseworker))
     assert "/staff/requests" not in caseworker
@@ -383,6 +409,11 @@ def test_each_role_reaches_only_the_kinds_it_handles(app, dpo, manager, queue_wo
     # Closing is open to both handlers, each for their own kinds only.
     assert post(manager, f"/staff/requests/{sar.id}/close").status_code == 404
     assert post(dpo, f"/staff/requests/{foi.id}/close").status_code == 404
+    # The clock is each handler's for their own kinds; the extensions belong to one kind each.
+    assert post(manager, f"/staff/requests/{sar.id}/clock").status_code == 404
+    assert post(dpo, f"/staff/requests/{foi.id}/clock").status_code == 404
+    assert post(dpo, f"/staff/requests/{sar.id}/public-interest-extension").status_code == 403
+    assert post(manager, f"/staff/requests/{foi.id}/extension").status_code == 403
     # The subject access steps are the data protection team's alone.
     assert post(manager, f"/staff/requests/{sar.id}/response", copy="requester").status_code == 403
     assert manager.get(f"/staff/requests/{sar.id}/records").status_code == 403
@@ -397,7 +428,7 @@ def test_a_subject_access_request_shows_how_its_deadline_was_worked_out(dpo, app
     today = london_today()
     received = today - dt.timedelta(days=3)
     made = make_sar(app, received)
-    working = deadlines.sar_deadline(received)
+    working = SubjectAccess().initial(received)
     text = words(dpo.get(f"/staff/requests/{made.id}").get_data(as_text=True))
     assert f"The clock started on {received:%A} {received.day} {received:%B %Y}." in text
     for step in working.steps:
@@ -411,7 +442,7 @@ def test_an_foi_request_received_before_christmas_skips_the_bank_holidays(manage
     # 18 December, at least 60 days ago (so long overdue): Christmas always comes before day 20.
     received = dt.date((london_today() - dt.timedelta(days=60)).year - 1, 12, 18)
     made = make_foi(app, received)
-    working = deadlines.foi_deadline(received)
+    working = FreedomOfInformation().initial(received)
     html = manager.get(f"/staff/requests/{made.id}").get_data(as_text=True)
     text = words(html)
     assert f"Received on {received:%A} {received.day} {received:%B %Y}." in text
@@ -445,7 +476,8 @@ def test_pausing_the_clock_and_extending_show_in_the_working(dpo, app, outbox):
     assert response.status_code == 302 and response.headers["Location"] == f"{page}#deadline"
     text = words(dpo.get(page).get_data(as_text=True))
     assert "Open, clock paused" in text
-    assert f"Clock paused since {long_date(paused_on)}" in text
+    assert f"Clock paused since {long_date(paused_on)} until the clarification arrives" in text
+    assert "Recorded. The clock is paused until the clarification arrives." in text
     assert "The clarification arrived: resume the clock" in text
 
     response = post(
@@ -455,8 +487,10 @@ def test_pausing_the_clock_and_extending_show_in_the_working(dpo, app, outbox):
     assert response.status_code == 302
     html = dpo.get(page).get_data(as_text=True)
     text = words(html)
-    assert "paused for 5 days" in text
-    for step in deadlines.sar_deadline(received, 0, 5).steps:
+    assert "Recorded. The response is due by" in text  # the confirmation banner
+    assert "6 days, both days included, do not count" in text
+    pause_and_resume = (Event("start", received), Event("pause", paused_on), Event("resume", resumed_on))
+    for step in SubjectAccess().working(Facts(received, pause_and_resume)).steps:
         assert step in text, step
     assert f"{long_date(paused_on)} Clock paused Asked which meetings they mean. Dana Protection" in text
     assert f"{long_date(resumed_on)} Clock resumed They told us: the March meeting. Dana Protection" in text
@@ -467,7 +501,7 @@ def test_pausing_the_clock_and_extending_show_in_the_working(dpo, app, outbox):
         **date_fields("notice_sent_on", today),
     )  # fmt: skip
     assert response.status_code == 302
-    extended = deadlines.sar_deadline(received, 2, 5)
+    extended = SubjectAccess().working(Facts(received, pause_and_resume, extension_months=2))
     text = words(dpo.get(page).get_data(as_text=True))
     assert "Extended by 2 months, to " in text
     for step in extended.steps:
@@ -477,6 +511,183 @@ def test_pausing_the_clock_and_extending_show_in_the_working(dpo, app, outbox):
     assert "Extend the deadline" not in text  # once only
     actions = audit_actions(app, made.id)
     assert {"request clock pause", "request clock resume", "request deadline extended"} <= set(actions)
+
+
+# Dated deadlines on the request page (the clock set to the day) -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("nation", "due", "moved_by"),
+    [
+        ("england", dt.date(2026, 1, 2), None),
+        # 2 January is a bank holiday in Scotland: the weekend, then Monday 5th.
+        ("scotland", dt.date(2026, 1, 5), "Friday 2 January 2026 is New Year Holiday, a public holiday in Scotland"),
+    ],
+)
+def test_a_subject_access_request_of_2_december_2025_shows_its_date_on_the_request_page(
+    app, team, outbox, time_machine, nation, due, moved_by
+):
+    time_machine.move_to(london(dt.date(2025, 12, 10)), tick=False)
+    today = london_today()
+    app.config["SERVICE_NATION"] = nation
+    try:
+        made = make_sar(app, dt.date(2025, 12, 2))
+        dpo = signed_in(app, team.dpo)
+        text = words(dpo.get(f"/staff/requests/{made.id}").get_data(as_text=True))
+    finally:
+        app.config["SERVICE_NATION"] = "england"
+    assert made.due_on == due
+    assert f"Response due {long_date(due)} ({(due - today).days} days left)" in text
+    assert "The clock started on Tuesday 2 December 2025." in text
+    assert "One calendar month later is Friday 2 January 2026." in text
+    assert f"The response is due by {due:%A} {due.day} {due:%B %Y}." in text
+    if moved_by:
+        assert moved_by in text
+    else:
+        assert "is not a working day" not in text and "moves to the next day" not in text
+
+
+def test_a_complaint_of_25_november_2026_is_due_after_christmas_and_stalls_unanswered(app, team, outbox, time_machine):
+    time_machine.move_to(london(dt.date(2026, 12, 1)), tick=False)
+    made = make_complaint(app, dt.date(2026, 11, 25))
+    dpo = signed_in(app, team.dpo)
+    page = f"/staff/requests/{made.id}"
+    text = words(dpo.get(page).get_data(as_text=True))
+    assert made.due_on == dt.date(2026, 12, 29)
+    assert "Acknowledgement due 29 December 2026 (28 days left)" in text
+    for step in (
+        "day 30 is Friday 25 December 2026.",
+        "Friday 25 December 2026 is Christmas Day, a public holiday in England and Wales, so the deadline moves",
+        "Monday 28 December 2026 is Boxing Day (observed), a public holiday in England and Wales, so the deadline",
+        "The acknowledgement is due by Tuesday 29 December 2026.",
+    ):
+        assert step in text, step
+    assert dict(queue_rows(dpo.get("/staff/requests").get_data(as_text=True)))[made.reference].startswith(
+        f"{made.reference} Complaint 25 November 2026 29 December 2026 (acknowledgement)"
+    )
+
+    response = post(dpo, f"{page}/acknowledgement", **date_fields("acknowledged_on", dt.date(2026, 12, 1)))
+    assert response.status_code == 302 and response.headers["Location"] == f"{page}#deadline"
+    text = words(dpo.get(page).get_data(as_text=True))
+    assert "Recorded. The complaint should be answered by 31 December 2026, or it shows as stalled." in text
+    assert "To be answered by 31 December 2026" in text and "Stalled" not in text
+
+    # 31 December is the last of the 30 days; on 1 January 2027 the complaint has stalled.
+    time_machine.move_to(london(dt.date(2026, 12, 31), 16), tick=False)
+    assert listed(signed_in(app, team.dpo), "?view=stalled") == []
+    time_machine.move_to(london(dt.date(2027, 1, 1)), tick=False)
+    dpo = signed_in(app, team.dpo)
+    html = dpo.get(page).get_data(as_text=True)
+    text = words(html)
+    assert "This complaint has stalled: acknowledged on 1 December 2026 and not answered within 30 days." in text
+    assert "Stalled: not answered by 31 December 2026" in text
+    assert re.search(r'govuk-tag--orange">\s*Stalled\s*<', html)
+    assert listed(dpo, "?view=stalled") == [made.reference]
+    assert re.search(r'sps-count__number">1</span>\s*complaint stalled', dpo.get("/staff/").get_data(as_text=True))
+
+
+def test_the_manager_records_an_foi_clarification_a_fee_and_a_public_interest_extension(
+    app, team, outbox, time_machine
+):
+    # Monday 2 March 2026; the clock stands at 20 March.
+    time_machine.move_to(london(dt.date(2026, 3, 20)), tick=False)
+    made = make_foi(app, dt.date(2026, 3, 2))
+    assert made.due_on == dt.date(2026, 3, 31)  # St Patrick's Day (Northern Ireland) not counted
+    manager = signed_in(app, team.manager)
+    page = f"/staff/requests/{made.id}"
+    html = manager.get(page).get_data(as_text=True)
+    assert "Stop or restart the clock: a clarification or a fee" in html
+    assert "Extend to consider the public interest" in html
+    assert 'value="20"' in html  # the extension's length starts at the usual 20 working days
+
+    # Sent empty, or with nonsense: the errors, never a failure.
+    response = post(manager, f"{page}/clock")
+    assert_errors(
+        response,
+        {"#clock_event": "Select what happened", "#clock_on-day": "Enter the date", "#clock_reason": "Enter"},
+    )
+    assert re.search(r'<details class="govuk-details"[^>]*\bopen\b', response.get_data(as_text=True))
+    response = post(
+        manager, f"{page}/clock", clock_event="resume", clock_reason="x",
+        **{"clock_on-day": "31", "clock_on-month": "2", "clock_on-year": "2026"},
+    )  # fmt: skip
+    assert_errors(response, {"#clock_event": "Select what happened", "#clock_on-day": "The date must be a real date"})
+    assert_errors(
+        post(manager, f"{page}/public-interest-extension"),
+        {
+            "#pi_working_days": "Enter a number of working days from 1 to 20",
+            "#pi_exemption": "Enter the exemption",
+            "#pi_told_on-day": "Enter the date the requester was told",
+        },
+    )
+    response = post(
+        manager, f"{page}/public-interest-extension", pi_working_days="twenty", pi_exemption="s.36",
+        **date_fields("pi_told_on", dt.date(2026, 3, 20)),
+    )  # fmt: skip
+    assert_errors(response, {"#pi_working_days": "Enter a number of working days from 1 to 20"})
+    assert 'value="twenty"' in response.get_data(as_text=True)  # what was typed comes back
+
+    def record(event: str, on: dt.date, reason: str) -> str:
+        response = post(manager, f"{page}/clock", clock_event=event, clock_reason=reason, **date_fields("clock_on", on))
+        assert response.status_code == 302 and response.headers["Location"] == f"{page}#deadline"
+        return words(manager.get(page).get_data(as_text=True))
+
+    text = record("clarification_asked", dt.date(2026, 3, 4), "Which year do you mean?")
+    assert "Recorded. The clock is paused until the clarification arrives." in text
+    assert "Open, clock paused" in text
+    assert "Clock paused since 4 March 2026 until the clarification arrives (it was due 31 March 2026)" in text
+    assert "The clarification arrived: the 20 working days start again from that day" in text
+    assert "We sent a fees notice" not in text  # one thing at a time: the answer comes first
+
+    text = record("clarification_received", dt.date(2026, 3, 10), "The year to March 2025.")
+    # The date of receipt is now 10 March: Friday 10 April (St Patrick's Day, Good Friday and
+    # Easter Monday not counted).
+    assert "Recorded. The reply is due by 10 April 2026." in text
+    assert "The clarification arrived on Tuesday 10 March 2026, which becomes the date of receipt" in text
+
+    record("fees_notice", dt.date(2026, 3, 12), "£40 for printing and postage.")
+    text = record("fee_paid", dt.date(2026, 3, 13), "Paid by card.")
+    # Thursday 12 and Friday 13 March are not counted: Tuesday 14 April.
+    assert "Recorded. The reply is due by 14 April 2026." in text
+    assert (
+        "A fees notice was sent on Thursday 12 March 2026 and the fee arrived on Friday 13 March 2026: the working "
+        "days from the notice to the payment, both included, were not counted (FOIA s.10(2))."
+    ) in text
+    for row in (
+        "4 March 2026 Clarification asked for: clock stopped Which year do you mean? Morgan Manager",
+        "10 March 2026 Clarification received: the 20 working days start again The year to March 2025. Morgan Manager",
+        "12 March 2026 Fees notice sent: clock stopped £40 for printing and postage. Morgan Manager",
+        "13 March 2026 Fee paid: clock running again Paid by card. Morgan Manager",
+    ):
+        assert row in text, row
+
+    response = post(
+        manager, f"{page}/public-interest-extension", pi_working_days="20",
+        pi_exemption="Section 36: prejudice to the effective conduct of public affairs",
+        **date_fields("pi_told_on", dt.date(2026, 3, 20)),
+    )  # fmt: skip
+    assert response.status_code == 302
+    text = words(manager.get(page).get_data(as_text=True))
+    # 20 more working days from Tuesday 14 April, the early May holiday not counted: Wednesday 13 May.
+    assert "Recorded. The reply is due by 13 May 2026." in text
+    assert "Response due 13 May 2026 (54 days left)" in text
+    assert "The 20th working day is Tuesday 14 April 2026. The time to consider the public interest was extended" in (
+        text
+    )
+    assert (
+        "20 March 2026 Extended by 20 working days to consider the public interest; requester told on this date "
+        "Section 36: prejudice to the effective conduct of public affairs"
+    ) in text
+    assert "Extend to consider the public interest" not in text  # once only
+    actions = audit_actions(app, made.id)
+    for action in (
+        "request clock clarification_asked",
+        "request clock clarification_received",
+        "request clock fees_notice",
+        "request clock fee_paid",
+        "request deadline extended",
+    ):
+        assert actions.count(action) == 1, action
 
 
 # Forms sent back empty ---------------------------------------------------------------------------
@@ -545,11 +756,14 @@ def test_the_childs_confirmation_form_sent_empty_says_what_to_correct(dpo, app, 
 
 def test_a_complaint_is_acknowledged_then_closed_and_shows_when_it_is_destroyed(dpo, app, outbox):
     today = london_today()
-    made = make_complaint(app, today - dt.timedelta(days=12))
+    received = today - dt.timedelta(days=12)
+    made = make_complaint(app, received)
     page = f"/staff/requests/{made.id}"
     text = words(dpo.get(page).get_data(as_text=True))
-    assert f"Acknowledgement due {long_date(made.due_on)} (18 days left)" in text
-    assert "A complaint is acknowledged within 30 calendar days of receipt." in text
+    # Day 30 is 18 days from today; 13 December 2026 is a Sunday, so the Monday.
+    assert made.due_on == dt.date(2026, 12, 14)
+    assert f"Acknowledgement due {long_date(made.due_on)} (19 days left)" in text
+    assert "A complaint is acknowledged within 30 days, counted from the day after it arrived" in text
 
     assert_errors(post(dpo, f"{page}/acknowledgement"), {"#acknowledged_on-day": "Enter the date the acknowledgement"})
     closure = {
@@ -563,6 +777,7 @@ def test_a_complaint_is_acknowledged_then_closed_and_shows_when_it_is_destroyed(
     assert post(dpo, f"{page}/acknowledgement", **date_fields("acknowledged_on", sent_on)).status_code == 302
     text = words(dpo.get(page).get_data(as_text=True))
     assert f"Acknowledged on {long_date(sent_on)} (was due by {long_date(made.due_on)})" in text
+    assert f"To be answered by {long_date(sent_on + dt.timedelta(days=30))}" in text
     assert "Record acknowledgement" not in text
 
     response = post(dpo, f"{page}/close", **closure)
@@ -599,7 +814,7 @@ def test_closing_an_foi_request_partly_withheld_needs_the_exemptions_and_shows_t
 
     response = post(manager, f"{page}/close", exemptions="Section 40(2), personal information", **closure)
     assert response.status_code == 302
-    counted = sum(deadlines.is_working_day(received + dt.timedelta(days=n)) for n in range(1, 15))
+    counted = sum(UK.is_working_day(received + dt.timedelta(days=n)) for n in range(1, 15))
     text = words(manager.get(page).get_data(as_text=True))
     assert "Outcome Information provided in part, the rest withheld under an exemption" in text
     assert "Exemptions relied on Section 40(2), personal information" in text
@@ -616,10 +831,10 @@ def test_closing_an_foi_request_partly_withheld_needs_the_exemptions_and_shows_t
 def family_casework(app, client, team, outbox) -> tuple[int, str]:
     """A self-referral for Siân, accepted into a case whose note names a neighbour and whose
     consent names a school; returns the referral's id and reference."""
-    send(client, "self", start(client, "self", self_referral_answers()))
+    submit_referral(app, "self", self_referral_answers())
     with app.app_context():
         referral = db.session.scalars(db.select(Referral)).one()
-        worker = Actor(team.caseworker.id, WHERE)
+        worker = Actor(team.caseworker.id, WHERE, clock.now())
         today = london_today()
         case = triage.accept(referral, worker, today, 6)
         casework.add_note(case, f"Met Zoë and Siân. Their neighbour {NEIGHBOUR} came along to help.", worker)

@@ -12,16 +12,15 @@ import pytest
 from portal.extensions import db
 from portal.models import Referral
 from portal.models.staff import ROLES
-from portal.services import casework, requests, subject_access, triage
+from portal.services import casework, clock, requests, subject_access, triage
 from portal.services.audit import Actor
-from portal.services.clock import london_today
 from portal.services.consent import CaseConsent, record_case_consent
 from portal.services.requests import FoiAnswers, Requester, SubjectAccessAnswers
 from portal.staff.access import SIGN_IN
-from tests.journeys import self_referral_answers, send, start
+from tests.factories import submit_referral
+from tests.journeys import self_referral_answers
 from tests.staff import csrf_token, make_staff, sign_in
 
-TODAY = london_today()
 ANY = frozenset(ROLES)
 TRIAGE = frozenset({"volunteer", "caseworker", "manager"})
 DECIDERS = frozenset({"caseworker", "manager"})
@@ -71,8 +70,9 @@ EXPECTED = {
     "staff_requests.queue": HANDLERS,
     "staff_requests.detail": HANDLERS,
     "staff_requests.identity": DPO,
-    "staff_requests.clock": DPO,
+    "staff_requests.clock": HANDLERS,
     "staff_requests.extension": DPO,
+    "staff_requests.public_interest_extension": frozenset({"manager"}),
     "staff_requests.child_confirmation": DPO,
     "staff_requests.records": DPO,
     "staff_requests.choose_records": DPO,
@@ -108,20 +108,21 @@ def world(app, client):
     with a note and a consent on the case; and a spare account to act on."""
     users = {role: make_staff(app, role) for role in ROLES}
     target = make_staff(app, "caseworker", name="Target Person")
-    send(client, "self", start(client, "self", self_referral_answers()))
+    submit_referral(app, "self", self_referral_answers())
     with app.app_context():
         referral = db.session.scalars(db.select(Referral)).one()
         referral.assigned_to_id = users["volunteer"].id
         db.session.commit()
-        caseworker = Actor(users["caseworker"].id, "192.0.2.9")
-        case = triage.accept(referral, caseworker, TODAY, 6)
+        caseworker = Actor(users["caseworker"].id, "192.0.2.9", clock.now())
+        today = caseworker.today
+        case = triage.accept(referral, caseworker, today, 6)
         note = casework.add_note(case, "Called mum.", caseworker)
         consent = record_case_consent(
             case,
-            CaseConsent("parent_carer", TODAY, "verbal", True, ["Riverside Primary School"], False),
+            CaseConsent("parent_carer", today, "verbal", True, ["Riverside Primary School"], False),
             None,
             caseworker,
-            TODAY,
+            today,
             6,
         )
         mailer = app.extensions["portal_mailer"]
@@ -131,9 +132,10 @@ def world(app, client):
             True,
             "sar",
             mailer,
+            caseworker.at,
         )
-        subject_access.add_withheld_name(sar, "Priya Raman", Actor(users["dpo"].id, "192.0.2.9"))
-        foi = requests.submit_foi(FoiAnswers(requester, "How many referrals?"), "foi", mailer)
+        subject_access.add_withheld_name(sar, "Priya Raman", Actor(users["dpo"].id, "192.0.2.9", caseworker.at))
+        foi = requests.submit_foi(FoiAnswers(requester, "How many referrals?"), "foi", mailer, caseworker.at)
         values = {
             "referral_id": referral.id,
             "case_id": case.id,
