@@ -9,21 +9,21 @@ FLASK := $(BIN)/flask --app wsgi
 GOVUK := node_modules/govuk-frontend/dist/govuk
 # Debian packages: the libraries WeasyPrint needs and fonts for names in any script a family may
 # write (Latin, Cyrillic and Greek; Arabic, Bengali, Devanagari, Hebrew and more from Noto; Chinese,
-# Japanese and Korean from Droid's fallback), then what the tests drive (Debian's chromium, as its
-# headless shell, which runs the browser tests in about half the time of the full browser; pdftotext).
+# Japanese and Korean from Droid's fallback), then what the tests drive (Debian's chromium, pdftotext).
 # Python's venv module and Node/npm (for the GOV.UK Frontend build) are added only when the machine
 # lacks them, so an existing toolchain is left alone.
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	fonts-liberation fonts-dejavu-core fonts-noto-core fonts-droid-fallback \
 	$(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv) \
 	$(shell command -v npm >/dev/null || echo nodejs npm)
-TEST_DEBS := chromium-headless-shell poppler-utils
-# The suite runs on every core at once (pytest-xdist, one worker process per core, each with its
-# own database); the benchmarks then run by themselves, in one process, at their quick sizes: a
-# benchmark's ratio to its baseline is steadier without other workers beside it, and its figures
-# print in the summary of a run without workers. `make bench` runs them at their full sizes.
-# pytest exits 5 when a run selects no tests (the benchmarks all deselected, say): not a failure.
+TEST_DEBS := chromium poppler-utils
+# The whole suite runs on every core at once (pytest-xdist: one worker process per core, each with
+# its own database; worksteal evens out the few long browser tests), the benchmarks among the rest
+# at their quick sizes, their figures in the summary as usual. `make bench` runs the benchmarks
+# alone, in one process and at their full sizes: those are the figures to quote.
+# pytest exits 5 when a run selects no tests: not a failure.
 PYTEST := PORTAL_ENV=test $(BIN)/pytest
+PARALLEL := -n auto --dist worksteal
 NO_TESTS_IS_FINE := || [ $$? -eq 5 ]
 
 .PHONY: run test lint bench debs test-debs assets migrate demo clean
@@ -33,8 +33,7 @@ run: $(BIN)/.installed assets migrate demo
 
 test: $(BIN)/.installed-dev test-debs assets
 	$(BIN)/ruff check .
-	$(PYTEST) -n auto -m "not benchmark" $(NO_TESTS_IS_FINE)
-	$(PYTEST) -p no:xdist -m benchmark tests/benchmarks $(NO_TESTS_IS_FINE)
+	$(PYTEST) $(PARALLEL) $(NO_TESTS_IS_FINE)
 
 lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .

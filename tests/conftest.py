@@ -9,6 +9,9 @@ fixtures, so each gets its own database: its own SQLite file (its own temporary 
 PostgreSQL its own database beside the one ``DATABASE_URL`` names (``test`` becomes ``test_gw0``,
 ``test_gw1``…, created when missing), and its own key prefix for rate-limit counters on Redis.
 Workers never share a table or a counter.
+
+CI also runs the unit and web tests under libfaketime (``.ci/run``), which moves the wall clock of
+the whole process; ``_pause`` below is the one thing the suite does differently there.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from html.parser import HTMLParser
@@ -32,6 +37,43 @@ os.environ["PORTAL_ENV"] = "test"
 
 from portal import create_app
 from portal.extensions import db, limiter
+
+
+def _pause(seconds: float) -> None:
+    threading.Event().wait(seconds)
+
+
+_putenv, _unsetenv = os.putenv, os.unsetenv
+CURRENT_TEST = b"PYTEST_CURRENT_TEST"
+
+
+def _putenv_but_current_test(key: bytes, value: bytes) -> None:
+    if key != CURRENT_TEST:
+        _putenv(key, value)
+
+
+def _unsetenv_but_current_test(key: bytes) -> None:
+    if key != CURRENT_TEST:
+        _unsetenv(key)
+
+
+if "faketime" in os.environ.get("LD_PRELOAD", ""):
+    # CI's pass with the clock moved by libfaketime changes nothing the tests check; two things
+    # the library does need working round. Clock reads are untouched.
+    #
+    # With the monotonic clock left real (FAKETIME_DONT_FAKE_MONOTONIC, without which timed waits
+    # never end), time.sleep fails with EINVAL: libfaketime refuses its clock_nanosleep. The
+    # standard library pauses with it, notably subprocess polling a child it was given a timeout
+    # for (pdftotext, pdfinfo, a child interpreter), so here every pause is a timed wait instead.
+    time.sleep = _pause
+    # libfaketime calls getenv from whichever thread asks the time or makes a timed wait (its
+    # pthread_cond_timedwait does, and a thread waiting for the GIL waits that way every few
+    # milliseconds), while pytest adds PYTEST_CURRENT_TEST to the process's environment before
+    # each test and removes it after, and adding reallocates the C environment under a reader.
+    # A worker of this pass died of a segmentation fault with its main thread in that setenv and
+    # its message thread waiting to run. The variable stays in os.environ, where pytest and the
+    # tests read it; only the C copy, which nothing here reads, is left alone.
+    os.putenv, os.unsetenv = _putenv_but_current_test, _unsetenv_but_current_test
 
 OUTPUT = Path(__file__).parent / "output"
 KEPT_TABLES = {"alembic_version", "privacy_notice_versions", "audit_chain_head"}
@@ -86,6 +128,14 @@ def build_app(database_url: str, **overrides: object) -> Flask:
         with app.app_context():
             limiter.reset()
     return app
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Registered here, in the conftest every process of a run loads, so benchmark figures recorded
+    # in pytest-xdist's workers reach the summary of the main process (tests/benchmarks/figures.py).
+    from tests.benchmarks.figures import BenchmarkFigures
+
+    config.pluginmanager.register(BenchmarkFigures(), "benchmark-figures")
 
 
 @pytest.fixture(autouse=True)

@@ -28,7 +28,7 @@ from flask.testing import FlaskClient
 from jinja2 import DictLoader
 
 from portal.extensions import db
-from tests.benchmarks.conftest import sized
+from tests.benchmarks.figures import sized
 from tests.benchmarks.test_triage import milliseconds, sample
 from tests.bulk import insert_cases, insert_timeline
 from tests.conftest import empty_tables

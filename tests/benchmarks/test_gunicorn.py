@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
-from tests.benchmarks.conftest import sized
+from tests.benchmarks.figures import sized
 from tests.conftest import build_app, empty_tables, reset_schema
 from tests.journeys import hidden_value, self_referral_answers
 

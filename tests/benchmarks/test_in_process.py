@@ -30,7 +30,7 @@ from jinja2 import DictLoader
 
 from portal.extensions import db
 from portal.models import Referral
-from tests.benchmarks.conftest import sized
+from tests.benchmarks.figures import sized
 from tests.journeys import hidden_value, professional_answers, self_referral_answers
 
 pytestmark = pytest.mark.benchmark

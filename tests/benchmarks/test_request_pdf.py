@@ -51,7 +51,7 @@ from portal.services.audit import Actor
 from portal.services.clock import london_today
 from portal.services.pdf import Entry, ResponseDocument, Section, render_pdf
 from portal.services.requests import Requester, SubjectAccessAnswers
-from tests.benchmarks.conftest import sized
+from tests.benchmarks.figures import sized
 from tests.bulk import NOTES, insert_cases, insert_timeline
 from tests.conftest import empty_tables
 from tests.staff import make_staff

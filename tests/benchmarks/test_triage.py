@@ -28,7 +28,7 @@ from sqlalchemy import exists, select
 
 from portal.extensions import db
 from portal.models import ConsentAttestation, Referral
-from tests.benchmarks.conftest import sized
+from tests.benchmarks.figures import sized
 from tests.bulk import insert_referrals
 from tests.conftest import empty_tables
 from tests.staff import make_staff, sign_in

@@ -1,5 +1,4 @@
-"""Browser tests: the app served on a real socket, driven through Debian's chromium (its headless
-shell) by Playwright.
+"""Browser tests: the app served on a real socket, driven through Debian's chromium by Playwright.
 
 One live server and one browser serve the whole session (under pytest-xdist, each worker's
 session: its own app, database, server on its own free port, and chromium); every test gets a
@@ -7,11 +6,8 @@ fresh browser context (its own cookies, so its own session and CSRF token). The 
 was on is screenshotted to ``tests/output/screenshots/<test name>/`` (with ``SCREENSHOTS=all``,
 every page a test visits), and pages can be checked with axe-core (``helpers.py``).
 
-``playwright install`` cannot download browsers here, so chromium is Debian's: the package
-``chromium-headless-shell``, the same Blink without the desktop browser around it (what Playwright
-itself runs for headless Chromium), which navigates in about half the time and, over the folder,
-uses about half the CPU of the full ``chromium`` in headless mode. When it is missing the whole
-folder is skipped rather than failing.
+``playwright install`` cannot download browsers here, so chromium is Debian's (``/usr/bin/chromium``,
+as the team's guide fixes it); when it is missing the whole folder is skipped rather than failing.
 """
 
 from __future__ import annotations
@@ -31,7 +27,7 @@ from tests.browser.helpers import PageWatch, Screenshots
 # to know whether the test failed.
 REPORTS = pytest.StashKey[dict[str, pytest.TestReport]]()
 
-CHROMIUM = Path("/usr/lib/chromium/chromium-headless-shell")
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -50,9 +46,7 @@ TIMEOUT_MS = 10_000
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Mark every test in this folder ``browser``; skip them all when there is no chromium."""
-    skip = pytest.mark.skip(
-        reason=f"no chromium at {CHROMIUM}: install Debian's chromium-headless-shell package to run browser tests"
-    )
+    skip = pytest.mark.skip(reason=f"no chromium at {CHROMIUM}: install Debian's chromium package to run browser tests")
     for item in items:
         if HERE in item.path.parents:
             item.add_marker(pytest.mark.browser)
