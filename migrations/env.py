@@ -88,10 +88,26 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # SQLite alters a table by building a new one and dropping the old, and with foreign keys
+        # on (as the portal keeps them) dropping the old one deletes, by ON DELETE CASCADE, every
+        # row that refers to it: a batch change to a parent table would empty its children. So
+        # they are off while migrations run (the pragma is ignored inside a transaction, hence
+        # before it) and every reference is checked once they are done.
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():
             context.run_migrations()
+
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+            if broken:
+                raise RuntimeError(f"the migrations left rows referring to rows that do not exist: {broken[:5]}")
 
 
 if context.is_offline_mode():

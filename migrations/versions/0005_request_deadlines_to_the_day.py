@@ -9,8 +9,6 @@ Revises: 0004
 Create Date: 2026-11-25 16:02:11.480113
 
 """
-from contextlib import contextmanager
-
 from alembic import op
 import sqlalchemy as sa
 from flask import current_app
@@ -28,30 +26,10 @@ depends_on = None
 # again, so this one stays as it was written.
 EVENTS = ('start', 'pause', 'resume', 'clarification_asked', 'clarification_received', 'fees_notice', 'fee_paid')
 OLD_EVENTS = ('start', 'pause', 'resume')
-# The tables whose rows belong to a request (ON DELETE CASCADE).
-CHILDREN = ('request_clock_events', 'request_chosen_records', 'request_withheld_names')
 
 
 def _events_known(events):
     return "event IN ({})".format(', '.join(f"'{event}'" for event in events))
-
-
-@contextmanager
-def _children_kept():
-    """SQLite changes a table's constraints by building a new table and dropping the old one, and
-    with foreign keys on (as the portal keeps them) dropping it deletes every row that refers to it:
-    each request's clock events, chosen records and withheld names. They are set aside first and
-    put back after."""
-    sqlite = op.get_bind().dialect.name == 'sqlite'
-    if sqlite:
-        for table in CHILDREN:
-            op.execute(f'CREATE TEMP TABLE kept_{table} AS SELECT * FROM {table}')
-    yield
-    if sqlite:
-        for table in CHILDREN:
-            op.execute(f'DELETE FROM {table}')
-            op.execute(f'INSERT INTO {table} SELECT * FROM kept_{table}')
-            op.execute(f'DROP TABLE kept_{table}')
 
 
 def upgrade():
@@ -63,7 +41,7 @@ def upgrade():
                existing_nullable=False)
         batch_op.create_check_constraint('event_known', _events_known(EVENTS))
 
-    with _children_kept(), op.batch_alter_table('information_requests', schema=None) as batch_op:
+    with op.batch_alter_table('information_requests', schema=None) as batch_op:
         batch_op.add_column(sa.Column('extension_working_days', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('extension_exemption', sa.Text(), nullable=True))
         batch_op.create_check_constraint('public_interest_extension_limit', 'extension_working_days BETWEEN 0 AND 20')
@@ -81,7 +59,7 @@ def _work_due_dates_out_again():
     """Every request's due date under the rules as they now stand: until now a subject access
     deadline moved for any part of the UK's holidays, a pause counted one day short, and a
     complaint's acknowledgement fell due on a weekend or Christmas Day as readily as any other."""
-    nation = current_app.config.get('SERVICE_NATION', deadlines.DEFAULT_NATION)
+    nation = current_app.config['SERVICE_NATION']
     connection = op.get_bind()
     requests = sa.table('information_requests', sa.column('id'), sa.column('kind'), sa.column('received_on', sa.Date),
                         sa.column('due_on', sa.Date), sa.column('extension_months'),
@@ -110,8 +88,8 @@ def _work_due_dates_out_again():
 
 
 def downgrade():
-    op.execute(sa.text("DELETE FROM request_clock_events WHERE event NOT IN ('start', 'pause', 'resume')"))
-    with _children_kept(), op.batch_alter_table('information_requests', schema=None) as batch_op:
+    op.execute(sa.text(f"DELETE FROM request_clock_events WHERE NOT ({_events_known(OLD_EVENTS)})"))
+    with op.batch_alter_table('information_requests', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_information_requests_only_foi_extends_by_working_days'), type_='check')
         batch_op.drop_constraint(op.f('ck_information_requests_only_sar_extends_by_months'), type_='check')
         batch_op.drop_constraint(op.f('ck_information_requests_public_interest_extension_says_why'), type_='check')

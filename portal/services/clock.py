@@ -57,7 +57,7 @@ def london_date(moment: dt.datetime | None) -> str:
     """A stored UTC moment as its date in London, GOV.UK style."""
     if moment is None:
         return ""
-    return long_date(as_utc(moment).astimezone(LONDON).date())
+    return long_date(london_day(moment))
 
 
 def london_time(moment: dt.datetime | None) -> str:

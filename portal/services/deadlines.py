@@ -40,7 +40,7 @@ from typing import ClassVar, Protocol
 
 import holidays
 
-from portal.services.clock import add_months
+from portal.services.clock import add_months, long_date
 
 # ``SERVICE_NATION``: whose public holidays move a subject access or complaint deadline. England
 # and Wales share their bank holidays; the code is the ``holidays`` package's subdivision.
@@ -61,10 +61,11 @@ class DeadlineError(ValueError):
 
 def long_day(day: dt.date) -> str:
     """With its weekday, since the weekday is what moves a deadline: Friday 2 January 2026."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
+    return f"{day:%A} {long_date(day)}"
 
 
-def _plural(count: int, word: str) -> str:
+def plural(count: int, word: str) -> str:
+    """3 days, 1 day."""
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
@@ -201,7 +202,6 @@ def _moved_to_working_day(calendar: Calendar, due: dt.date, working: Working) ->
 class RequestRules(ABC):
     """One kind of request's deadline rules."""
 
-    kind: ClassVar[str]
     EVENTS: ClassVar[dict[str, EventWords]] = {}
     # An event that stops the clock, and the one that sets it going again.
     PAUSES: ClassVar[dict[str, str]] = {}
@@ -245,7 +245,6 @@ class Pause:
 
 
 class SubjectAccess(RequestRules):
-    kind = "sar"
     EVENTS: ClassVar[dict[str, EventWords]] = {
         "start": EventWords(
             "Clock started",
@@ -267,30 +266,29 @@ class SubjectAccess(RequestRules):
         self.calendar = nation_calendar(nation)
 
     @staticmethod
-    def clock(request: RequestFacts) -> tuple[dt.date, list[dt.date], list[Pause]]:
-        """The day the clock last started, the days it started again after receipt, and the pauses
+    def clock(request: RequestFacts) -> tuple[dt.date, bool, list[Pause]]:
+        """The day the clock last started, whether it started again after receipt, and the pauses
         since it last started: identity evidence arriving starts the month afresh, so earlier
         pauses no longer count."""
-        started_on, restarts, pauses = request.received_on, [], []
+        started_on, restarted, pauses = request.received_on, False, []
         for event in request.clock_events:
             if event.event == "start":
-                if event.on != request.received_on or restarts:
-                    restarts.append(event.on)
+                restarted = restarted or event.on != request.received_on
                 started_on, pauses = event.on, []
             elif event.event == "pause":
                 pauses.append(Pause(event.on, None))
             elif event.event == "resume" and pauses and pauses[-1].answered_on is None:
                 pauses[-1] = Pause(pauses[-1].asked_on, event.on)
-        return started_on, restarts, pauses
+        return started_on, restarted, pauses
 
     def working(self, request: RequestFacts) -> Working:
         months = request.extension_months
         if not 0 <= months <= self.MAX_EXTENSION_MONTHS:
             raise DeadlineError(f"A subject access request can be extended by up to {self.MAX_EXTENSION_MONTHS} months")
-        started_on, restarts, pauses = self.clock(request)
+        started_on, restarted, pauses = self.clock(request)
         working = Working(started_on)
         working.steps.append(f"The clock started on {long_day(request.received_on)}.")
-        if restarts:
+        if restarted:
             working.steps.append(
                 f"It started again on {long_day(started_on)}, when what was needed to verify identity arrived: "
                 "the month runs from that day, and pauses before it no longer count."
@@ -306,7 +304,7 @@ class SubjectAccess(RequestRules):
         due = month_later
         if months:
             due = add_months(started_on, 1 + months)
-            working.steps.append(f"Extended by {_plural(months, 'month')}, to {long_day(due)}.")
+            working.steps.append(f"Extended by {plural(months, 'month')}, to {long_day(due)}.")
         paused_days = 0
         for pause in pauses:
             if pause.answered_on is None:
@@ -318,12 +316,12 @@ class SubjectAccess(RequestRules):
             paused_days += pause.days
             working.steps.append(
                 f"Paused from {long_day(pause.asked_on)} to {long_day(pause.answered_on)} while we waited "
-                f"for a clarification: {_plural(pause.days, 'day')}, both days included, do not count."
+                f"for a clarification: {plural(pause.days, 'day')}, both days included, do not count."
             )
         if paused_days:
             due += ONE_DAY * paused_days
             working.steps.append(
-                f"The clock stood paused for {_plural(paused_days, 'day')} in all, so the deadline moves on to "
+                f"The clock stood paused for {plural(paused_days, 'day')} in all, so the deadline moves on to "
                 f"{long_day(due)}."
             )
         due = _moved_to_working_day(self.calendar, due, working)
@@ -342,7 +340,7 @@ class _Count:
     end: dt.date
     weekend_days: int = 0
     holidays: list[tuple[dt.date, str]] = field(default_factory=list)
-    disregarded: int = 0
+    first: dt.date | None = None  # the first working day counted: "day one"
 
 
 def _count_working_days(
@@ -358,15 +356,13 @@ def _count_working_days(
             found.weekend_days += 1
         elif (name := calendar.holiday(found.end)) is not None:
             found.holidays.append((found.end, name))
-        elif disregarded(found.end):
-            found.disregarded += 1
-        else:
+        elif not disregarded(found.end):
             counted += 1
+            found.first = found.first or found.end
     return found
 
 
 class FreedomOfInformation(RequestRules):
-    kind = "foi"
     EVENTS: ClassVar[dict[str, EventWords]] = {
         "clarification_asked": EventWords(
             "Clarification asked for: clock stopped",
@@ -423,9 +419,9 @@ class FreedomOfInformation(RequestRules):
             return any(fee.answered_on and fee.asked_on <= day <= fee.answered_on for fee in fees)
 
         count = _count_working_days(self.calendar, receipt, self.WORKING_DAYS, unpaid)
-        day_one = _count_working_days(self.calendar, receipt, 1, unpaid).end
+        assert count.first is not None  # at least one working day is always counted
         steps.append(
-            f"Day one is the first working day after that, {long_day(day_one)}; "
+            f"Day one is the first working day after that, {long_day(count.first)}; "
             f"{self.WORKING_DAYS} working days were counted."
         )
         steps.append(f"{count.weekend_days} Saturdays and Sundays were not counted.")
@@ -448,7 +444,7 @@ class FreedomOfInformation(RequestRules):
             more = _count_working_days(self.calendar, count.end, extension, unpaid)
             steps.append(
                 f"The 20th working day is {long_day(count.end)}. The time to consider the public interest was "
-                f"extended (FOIA s.10(3)) by {_plural(extension, 'working day')}, counted on from that day."
+                f"extended (FOIA s.10(3)) by {plural(extension, 'working day')}, counted on from that day."
             )
             steps += [f"{long_day(holiday)} was not counted: {name}." for holiday, name in more.holidays]
             working.due_on = more.end
@@ -461,7 +457,6 @@ class FreedomOfInformation(RequestRules):
 
 
 class Complaint(RequestRules):
-    kind = "complaint"
     ACKNOWLEDGEMENT_DAYS = 30
     # Answered "without undue delay" (s.164A(4)): the service's own measure of when a complaint
     # acknowledged but not answered has stalled.

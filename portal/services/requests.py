@@ -28,7 +28,7 @@ from portal.services import audit, deadlines, intake, references
 from portal.services.audit import Actor
 from portal.services.clock import london_day, long_date
 from portal.services.consent import CHILD_VIEW_AGE
-from portal.services.deadlines import DEFAULT_NATION, Complaint, FreedomOfInformation, RequestRules, Working
+from portal.services.deadlines import Complaint, FreedomOfInformation, RequestRules, Working, plural
 from portal.services.mail import Mailer
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.referrals import Contact, contact_problems
@@ -170,15 +170,11 @@ def reply_problems(requester: Requester, kind: str) -> dict[str, str]:
     return contact_problems(requester.contact())
 
 
-def _received(received_at: dt.datetime) -> tuple[dt.datetime, dt.date]:
-    return received_at, london_day(received_at)
-
-
 def rules_for(kind: str) -> RequestRules:
     """A kind's deadline rules, with the holidays of the service's nation. The nation is a setting
     of the deployment, read here so that every caller (the public forms, the back office, the
     command line) works a deadline out the same way."""
-    return deadlines.rules(kind, current_app.config.get("SERVICE_NATION", DEFAULT_NATION))
+    return deadlines.rules(kind, current_app.config["SERVICE_NATION"])
 
 
 def submit_subject_access(
@@ -195,10 +191,10 @@ def submit_subject_access(
     problems = subject_access_problems(answers) | reply_problems(answers.requester, "sar")
     if problems:
         raise RequestRefused(problems)
-    moment, received_on = _received(received_at)
+    received_on = london_day(received_at)
 
     def build() -> InformationRequest:
-        request = _base("sar", answers.requester, answers.wanted, moment, received_on)
+        request = _base("sar", answers.requester, answers.wanted, received_at, received_on)
         request.acting_as = answers.acting_as
         request.authority = answers.authority if answers.acting_as == "authorised" else None
         request.subject_name = answers.subject_name if answers.acting_as != "self" else answers.requester.full_name
@@ -208,7 +204,7 @@ def submit_subject_access(
         request.identity_check = answers.identity_check
         request.due_on = rules_for("sar").initial(received_on).due_on
         request.clock_events = [
-            RequestClockEvent(event="start", on=received_on, reason="Request received", recorded_at=moment)
+            RequestClockEvent(event="start", on=received_on, reason="Request received", recorded_at=received_at)
         ]
         return request
 
@@ -221,10 +217,10 @@ def submit_foi(
     problems = reply_problems(answers.requester, "foi")
     if problems:
         raise RequestRefused(problems)
-    moment, received_on = _received(received_at)
+    received_on = london_day(received_at)
 
     def build() -> InformationRequest:
-        request = _base("foi", answers.requester, answers.request, moment, received_on)
+        request = _base("foi", answers.requester, answers.request, received_at, received_on)
         request.due_on = rules_for("foi").initial(received_on).due_on
         return request
 
@@ -237,10 +233,10 @@ def submit_complaint(
     problems = reply_problems(answers.requester, "complaint")
     if problems:
         raise RequestRefused(problems)
-    moment, received_on = _received(received_at)
+    received_on = london_day(received_at)
 
     def build() -> InformationRequest:
-        request = _base("complaint", answers.requester, answers.complaint, moment, received_on)
+        request = _base("complaint", answers.requester, answers.complaint, received_at, received_on)
         request.remedy_wanted = answers.remedy_wanted
         request.reference_given = answers.reference_given
         request.due_on = rules_for("complaint").initial(received_on).due_on
@@ -250,12 +246,12 @@ def submit_complaint(
 
 
 def _base(
-    kind: str, requester: Requester, details: str, moment: dt.datetime, received_on: dt.date
+    kind: str, requester: Requester, details: str, received_at: dt.datetime, received_on: dt.date
 ) -> InformationRequest:
     return InformationRequest(
         kind=kind,
         status="open",
-        received_at=moment,
+        received_at=received_at,
         received_on=received_on,
         requester_name=requester.full_name,
         email=requester.email,
@@ -494,9 +490,33 @@ def event_labels(kind: str) -> dict[str, str]:
 
 
 def clock_choices(request: InformationRequest) -> dict[str, str]:
-    """The events that may be recorded next, as the options of the form."""
+    """The events that may be recorded next, as the options of the form: none once it is closed."""
+    if request.status == "closed":
+        return {}
     rules = rules_for(request.kind)
     return {event: rules.EVENTS[event].choice for event in rules.next_events(request.clock_events)}
+
+
+def has_clock_history(request: InformationRequest) -> bool:
+    """Whether anything has happened to the clock worth listing: the subject access clock's first
+    event is its start on receipt, which says nothing on its own."""
+    on_receipt = 1 if request.kind == "sar" else 0
+    return len(request.clock_events) > on_receipt or bool(request.extension_months or request.extension_working_days)
+
+
+def deadline_forms(request: InformationRequest) -> frozenset[str]:
+    """The changes to the deadline the request page offers: those the service would accept now
+    (each function below still refuses anything else)."""
+    if request.status == "closed":
+        return frozenset()
+    offered = {"clock"} if clock_choices(request) else set()
+    if request.kind == "sar" and not request.extension_months:
+        offered.add("extension")
+    if request.kind == "foi" and not request.extension_working_days:
+        offered.add("public_interest_extension")
+    if request.kind == "complaint" and request.acknowledged_on is None:
+        offered.add("acknowledgement")
+    return frozenset(offered)
 
 
 def record_clock_event(
@@ -577,7 +597,8 @@ def extend_for_public_interest(
     problems |= date_problems("pi_told_on", told_on, request, today, "the date the requester was told")
     if told_on is not None and "pi_told_on" not in problems and told_on > request.due_on:
         problems["pi_told_on"] = (
-            f"The requester must be told within the 20 working days: by {long_date(request.due_on)}"
+            f"The requester must be told within the {FreedomOfInformation.WORKING_DAYS} working days: "
+            f"by {long_date(request.due_on)}"
         )
     if problems:
         raise RequestRefused(problems)
@@ -608,10 +629,10 @@ def time_to_respond(request: InformationRequest) -> str | None:
     late = request.closed_on > request.due_on
     if request.kind == "foi":
         counted = FreedomOfInformation.calendar.working_days_after(request.received_on, request.closed_on)
-        timing = f"{counted} working day{'s' if counted != 1 else ''}"
+        timing = plural(counted, "working day")
     else:
         days = _closing_days(request)
-        timing = f"{days} calendar day{'s' if days != 1 else ''}"
+        timing = plural(days, "calendar day")
     return f"Answered in {timing} from receipt{', after the deadline' if late else ', within the deadline'}."
 
 

@@ -45,7 +45,7 @@ def _user_or_404(user_id: int) -> StaffUser:
 
 
 def _render_user(user: StaffUser, errors: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
-    config = current_app.config
+    config, today = current_app.config, request_today()
     return (
         render_template(
             "staff/admin/user.html",
@@ -53,12 +53,12 @@ def _render_user(user: StaffUser, errors: dict[str, str] | None = None, status: 
             errors=errors or {},
             training_expires=accounts.training_expires_on(user, config["TRAINING_VALID_MONTHS"]),
             gaps=accounts.access_gaps(
-                user, request_today(), config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
+                user, today, config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
             ),
             agreement_version=config["VOLUNTEER_AGREEMENT_VERSION"],
             role_items=_role_items(user.role_set),
             errors_list=_errors_list(errors or {}),
-            today=request_today(),
+            today=today,
         ),
         status,
     )
@@ -76,14 +76,14 @@ def users() -> ResponseReturnValue:
     people = sorted(
         db.session.scalars(db.select(StaffUser)).all(), key=lambda user: (not user.active, user.name.casefold())
     )
-    config = current_app.config
+    config, today = current_app.config, request_today()
     return render_template(
         "staff/admin/users.html",
         people=people,
         role_labels=ROLE_LABELS,
         gaps={
             user.id: accounts.access_gaps(
-                user, request_today(), config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
+                user, today, config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
             )
             for user in people
         },

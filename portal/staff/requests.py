@@ -11,6 +11,7 @@ from flask_login import current_user
 from portal.models.requests import InformationRequest
 from portal.request_time import request_today
 from portal.services import accounts, references, requests, subject_access
+from portal.services.deadlines import Complaint, FreedomOfInformation
 from portal.services.requests import Closure, RequestFilter, RequestRefused
 from portal.staff.access import allow, current_actor, staff_blueprint
 from portal.staff.forms import date_from_form, with_date_error
@@ -98,6 +99,10 @@ def _render(
             paused_since=requests.paused_since(found),
             paused_until=requests.paused_until(found),
             clock_choices=requests.clock_choices(found),
+            clock_history=requests.has_clock_history(found),
+            deadline_forms=requests.deadline_forms(found),
+            most_working_days=FreedomOfInformation.MAX_EXTENSION_WORKING_DAYS,
+            answer_days=Complaint.ANSWER_DAYS,
             overdue=requests.is_overdue(found, today),
             stalled=requests.is_stalled(found, today),
             answer_expected_by=requests.answer_expected_by(found),
