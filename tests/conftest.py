@@ -1,7 +1,7 @@
 """Shared fixtures: one migrated database per run, emptied after every test, and a test client
 that checks every HTML page it fetches (after alphagov/notifications-admin's client).
 
-The database is the one ``DATABASE_URL`` names (CI's second pass: PostgreSQL) or, by default, a
+The database is the one ``DATABASE_URL`` names (CI's third pass: PostgreSQL) or, by default, a
 SQLite file in a temporary folder. Migrations build it, so every run also tests them.
 
 Under pytest-xdist (``-n auto``) every worker is a process of its own with its own session
@@ -11,7 +11,8 @@ PostgreSQL its own database beside the one ``DATABASE_URL`` names (``test`` beco
 Workers never share a table or a counter.
 
 CI also runs the unit and web tests under libfaketime (``.ci/run``), which moves the wall clock of
-the whole process; ``_pause`` below is the one thing the suite does differently there.
+the whole process; there the suite works round two things the library breaks (below): time.sleep
+is replaced by ``_pause``, and pytest's PYTEST_CURRENT_TEST is kept out of the C environment.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def build_app(database_url: str, **overrides: object) -> Flask:
     config.update(overrides)
     app = create_app(config)
     if config["RATELIMIT_ENABLED"]:
-        # Redis (CI's second pass) keeps counts between tests: a rate-limit test starts from none,
+        # Redis (CI's third pass) keeps counts between tests: a rate-limit test starts from none,
         # not from what an earlier test in the same minute spent.
         with app.app_context():
             limiter.reset()
@@ -188,6 +189,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url: str) -> Iterator[Flask]:
     app = build_app(database_url)
+    app.test_client_class = CheckingClient  # every test client of the session's app checks its pages
     reset_schema(app)
     yield app
     with app.app_context():
@@ -316,5 +318,4 @@ class CheckingClient(FlaskClient):
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    app.test_client_class = CheckingClient
     return app.test_client()

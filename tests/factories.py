@@ -1,40 +1,31 @@
-"""Referrals and information requests made by calling the services, for tests that need one to
-work on but are not about the public form that makes it.
+"""Referrals made by calling the services, for tests that need one to work on but are not about
+the public form that makes it.
 
 The answers are the same dictionaries the form tests post (``tests.journeys``), read by the same
 form classes and handed to the same submit functions as the public routes use, so a record made
 here is the record the form would have made, without the form page, the check page, the sealing
 and the confirmation round trips. Tests of the forms themselves keep posting them
-(``journeys.start``/``send``, ``request_start``/``request_send``).
+(``journeys.start``/``send``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask
 from werkzeug.datastructures import MultiDict
 
 from portal.models.referrals import Referral
-from portal.models.requests import InformationRequest
-from portal.public.routes import JOURNEYS, REQUEST_JOURNEYS
-from portal.services import clock
+from portal.public.forms import HONEYPOT
+from portal.public.routes import JOURNEYS
+from portal.request_time import request_now
 from portal.services.consent import current_privacy_notice
 from portal.services.referrals import PrivacyAgreement
-from tests.journeys import (
-    complaint_answers,
-    foi_answers,
-    professional_answers,
-    records_answers,
-    self_referral_answers,
-)
+from tests.journeys import professional_answers, self_referral_answers
 
 REFERRAL_ANSWERS = {"self": self_referral_answers, "professional": professional_answers}
-REQUEST_ANSWERS = {"records": records_answers, "foi": foi_answers, "complaint": complaint_answers}
-HONEYPOT = "website"
 
 
 @dataclass(frozen=True)
@@ -65,17 +56,14 @@ def _read(form_class: type, answers: dict[str, object]) -> Any:
     return form.answers()
 
 
-def submit_referral(
-    app: Flask, route: str = "self", answers: dict[str, object] | None = None, now: dt.datetime | None = None
-) -> Made:
-    """A referral sent by the ``route`` ("self" or "professional") form's answers (by default the
-    valid ones in ``tests.journeys``), agreed to the current privacy notice, at ``now`` (by default
-    the portal's clock)."""
-    now = now or clock.now()
+def submit_referral(app: Flask, route: str = "self", answers: dict[str, object] | None = None) -> Made:
+    """A referral sent now by the ``route`` ("self" or "professional") form's answers (by default
+    the valid ones in ``tests.journeys``), agreed to the current privacy notice."""
     answers = REFERRAL_ANSWERS[route]() if answers is None else answers
     journey = JOURNEYS[route]
     with app.app_context(), app.test_request_context(f"/refer/{route}/check", method="POST"):
-        g.now = now  # the moment request_now() gives the form's date checks, as in a request at ``now``
+        # As in the route: the request's one moment, which the form's date checks read too.
+        now = request_now()
         version = current_privacy_notice().version
         referral: Referral = journey.submit(
             _read(journey.form_class, answers),
@@ -85,25 +73,4 @@ def submit_referral(
             now,
         )
         made = Made(referral.id, str(referral.reference), referral.route)
-    return made
-
-
-def submit_request(
-    app: Flask,
-    kind: str = "records",
-    answers: dict[str, object] | None = None,
-    now: dt.datetime | None = None,
-) -> Made:
-    """An information request sent by the ``kind`` ("records", "foi" or "complaint") form's
-    answers (by default the valid ones in ``tests.journeys``), declared where the form asks for a
-    declaration, received at ``now`` (by default the portal's clock)."""
-    now = now or clock.now()
-    answers = REQUEST_ANSWERS[kind]() if answers is None else answers
-    journey = REQUEST_JOURNEYS[kind]
-    with app.app_context(), app.test_request_context(f"/requests/{kind}/check", method="POST"):
-        g.now = now
-        request: InformationRequest = journey.submit(
-            _read(journey.form_class, answers), True, secrets.token_urlsafe(24), app.extensions["portal_mailer"], now
-        )
-        made = Made(request.id, str(request.reference), journey.kind)
     return made

@@ -1,8 +1,8 @@
 """Valid answers for the referral and request forms, and helpers that walk a journey through a test client.
 
-The walks are for tests of the forms themselves. A test that only needs a referral or a request to
-work on makes it with ``tests.factories`` (the same answers, through the services), which skips the
-form, check and confirmation pages.
+The walks are for tests of the forms themselves. A test that only needs a referral to work on
+makes it with ``tests.factories`` (the same answers, through the services), which skips the form,
+check and confirmation pages.
 """
 
 from __future__ import annotations

@@ -57,15 +57,21 @@ def make_staff(
     return user
 
 
-def fresh_code(app: Flask, user: StaffUser) -> str:
-    """A code the account has not used yet: replay protection refuses a step already used, so a
-    second sign-in within 30 seconds takes the next step's code (within the allowed drift)."""
+def code_for(app: Flask, user_id: int, secret: str) -> str:
+    """A code from ``secret`` that the account's replay protection has not seen yet: the current
+    step's or the next one's, so it cannot drift out of the window before the server checks it."""
     with app.app_context():
-        last = db.session.get(StaffUser, user.id).totp_last_step or 0
+        last = db.session.get(StaffUser, user_id).totp_last_step or 0
     now = int(clock.now().timestamp()) // mfa.STEP_SECONDS
-    # Now's step first, then the next: an older one could go stale before the server checks it.
     step = next(step for step in (now, now + 1) if step > last)
-    return pyotp.TOTP(s=user.secret).at(step * mfa.STEP_SECONDS)  # type: ignore[attr-defined]
+    return pyotp.TOTP(secret).at(step * mfa.STEP_SECONDS)
+
+
+def fresh_code(app: Flask, user: StaffUser) -> str:
+    """A code the account has not used yet (``code_for`` its own secret): replay protection
+    refuses a step already used, so a second sign-in within 30 seconds takes the next step's code
+    (within the allowed drift)."""
+    return code_for(app, user.id, user.secret)  # type: ignore[attr-defined]
 
 
 def csrf_from(html: str) -> str:
@@ -78,7 +84,7 @@ def csrf_from(html: str) -> str:
 TEST_CLIENT_ADDRESS = "127.0.0.1"
 
 
-def plant_session(app: Flask, user: StaffUser, client_address: str = TEST_CLIENT_ADDRESS) -> str:
+def plant_session(app: Flask, user: StaffUser) -> str:
     """What a completed sign-in leaves behind, made directly: the staff session row holding what
     ``staff_auth._complete_sign_in`` puts in the session (Flask-Login's ``_user_id``, ``_fresh``
     and ``_id``, nothing else: the half-way keys are cleared), created, signed in and last seen
@@ -90,7 +96,7 @@ def plant_session(app: Flask, user: StaffUser, client_address: str = TEST_CLIENT
     now = clock.now()
     # A context of its own (never one the test holds open), so removing its session at the end
     # leaves the test's own objects attached.
-    with app.app_context(), app.test_request_context("/staff/login", environ_base={"REMOTE_ADDR": client_address}):
+    with app.app_context(), app.test_request_context("/staff/login", environ_base={"REMOTE_ADDR": TEST_CLIENT_ADDRESS}):
         data = {
             "_user_id": user.get_id(),
             "_fresh": True,
@@ -107,15 +113,18 @@ def plant_session(app: Flask, user: StaffUser, client_address: str = TEST_CLIENT
                     last_seen_at=now,
                 )
             )
-        audit.record(Actor(user.id, client_address, now), "signed in", "staff_user", user.id, detail="test session")
+        audit.record(
+            Actor(user.id, TEST_CLIENT_ADDRESS, now), "signed in", "staff_user", user.id, detail="test session"
+        )
         db.session.commit()
         db.session.remove()
     return token
 
 
-def signed_in(client, app: Flask, user: StaffUser) -> str:
-    """Sign ``client`` (a Flask test client) in as ``user`` without the sign-in pages: a planted
-    session and its cookie, as the browser would hold it after signing in. Returns the token."""
+def sign_in(client, app: Flask, user: StaffUser) -> str:
+    """Sign ``client`` (a Flask test client) in as ``user`` without the sign-in pages, for a test
+    about something else: a planted session and its cookie, as the browser would hold it after
+    signing in. Returns the token."""
     token = plant_session(app, user)
     client.set_cookie(
         cookie_name(app),
@@ -126,11 +135,6 @@ def signed_in(client, app: Flask, user: StaffUser) -> str:
         path="/",
     )
     return token
-
-
-def sign_in(client, app: Flask, user: StaffUser) -> str:
-    """Signed in, for a test about something else: the quick way (``signed_in``)."""
-    return signed_in(client, app, user)
 
 
 def sign_in_through_forms(client, app: Flask, user: StaffUser):

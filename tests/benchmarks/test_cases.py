@@ -70,8 +70,8 @@ class Staff:
 @pytest.fixture
 def manager(app: Flask) -> Iterator[Staff]:
     """A plain test client (the suite's page-checking client would time its checks too), signed
-    in as a manager through both steps, and a caseworker to assign cases to; the tables are
-    emptied afterwards."""
+    in as a manager by a planted session (``tests.staff.sign_in``), and a caseworker to assign
+    cases to; the tables are emptied afterwards."""
     client = FlaskClient(app, app.response_class, use_cookies=True)
     try:
         user = make_staff(app, "manager")

@@ -304,10 +304,11 @@ def test_gunicorn_sqlite(tmp_path, record_figure):
 def test_gunicorn_postgresql(database_url, request, tmp_path, record_figure):
     if not database_url.startswith("postgresql"):
         pytest.skip(
-            "DATABASE_URL does not name a PostgreSQL database "
-            "(CI's second pass sets DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test)"
+            "DATABASE_URL does not name a PostgreSQL database (CI's third pass sets "
+            "DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test; each pytest-xdist worker "
+            "uses its own database beside it, test_gwN)"
         )
-    app = request.getfixturevalue("app")  # migrates the database the tests share, once per run
+    app = request.getfixturevalue("app")  # migrates the database this process's tests share, once
     try:
         measure(database_url, "PostgreSQL", tmp_path / "gunicorn.log", record_figure)
     finally:

@@ -78,7 +78,8 @@ def bare() -> FlaskClient:
 @pytest.fixture
 def caseworker(app: Flask) -> Iterator[FlaskClient]:
     """A plain test client (the suite's page-checking client would time its checks too), signed
-    in as a caseworker through both steps; the tables are emptied afterwards."""
+    in as a caseworker by a planted session (``tests.staff.sign_in``); the tables are emptied
+    afterwards."""
     client = FlaskClient(app, app.response_class, use_cookies=True)
     try:
         sign_in(client, app, make_staff(app, "caseworker"))

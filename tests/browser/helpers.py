@@ -90,13 +90,12 @@ class PageWatch:
 
 class Screenshots:
     """Full-page screenshots numbered in the order taken: <folder>/<NN>-<slug>.png. Unless
-    ``every_page`` (SCREENSHOTS=all), ``take`` only counts, and ``take_on_failure`` photographs
-    the page a failing test ended on."""
+    SCREENSHOTS=all, ``take`` only counts, and ``take_on_failure`` photographs the page a failing
+    test ended on."""
 
-    def __init__(self, page, folder: Path, every_page: bool = SCREENSHOTS_ALL) -> None:
+    def __init__(self, page, folder: Path) -> None:
         self.page = page
         self.folder = folder
-        self.every_page = every_page
         self.count = 0
         self.missed = False
         page.on("load", self._loaded)
@@ -104,26 +103,24 @@ class Screenshots:
             for old in folder.glob("*.png"):
                 old.unlink()
 
-    def take(self, slug: str, full_page: bool = True) -> Path | None:
+    def take(self, slug: str, full_page: bool = True) -> None:
         """Save the page (when every page is kept); ``full_page=False`` keeps just the window, to
-        show what is in view. Returns the file written, if any."""
+        show what is in view."""
         self.count += 1
         self.missed = False
-        if not self.every_page:
-            return None
-        return self._save(f"{self.count:02d}-{slugify(slug)}.png", full_page)
+        if SCREENSHOTS_ALL:
+            self._save(f"{self.count:02d}-{slugify(slug)}.png", full_page)
 
-    def _save(self, name: str, full_page: bool = True) -> Path:
+    def _save(self, name: str, full_page: bool = True) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / name
-        self.page.screenshot(path=str(path), full_page=full_page)
-        return path
+        self.page.screenshot(path=str(self.folder / name), full_page=full_page)
 
     def _loaded(self, _page) -> None:
         self.missed = True
 
     def take_if_missed(self) -> None:
-        if self.missed and self.every_page and not self.page.is_closed():
+        """``take`` the page the test ended on if it loaded since the last one taken."""
+        if self.missed and not self.page.is_closed():
             try:
                 self.take(f"last {self.page.url.split('/', 3)[-1]}")
             except Exception as error:  # a screenshot must never fail the test

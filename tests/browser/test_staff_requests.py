@@ -20,7 +20,6 @@ from portal.services.requests import FoiAnswers, Requester
 from tests.browser.helpers import Findings, assert_heading, error_links, visit
 from tests.browser.staff_helpers import Made, fill_date, sign_in, submit_public_referral, summary_value
 from tests.browser.test_staff_cases import error_links_that_lead_nowhere, expand, press
-from tests.conftest import CheckingClient
 from tests.journeys import records_answers, request_send, request_start
 from tests.staff import make_staff, pdf_text
 
@@ -37,7 +36,6 @@ DOWNLOAD = "Download the requester’s copy (PDF)"
 def sar_through_the_public_form(app: Flask) -> Made:
     """A parent asks for Siân's records (she is 11, so no confirmation of hers is needed) through
     /requests/records; returns the request as stored."""
-    app.test_client_class = CheckingClient
     client = app.test_client()
     answers = records_answers(subject_date_of_birth=["14", "3", "2015"], subject_other_names="")
     check_page = request_start(client, "records", answers)

@@ -48,7 +48,7 @@ def test_review_dates_across_month_ends_and_leap_years(start_on, months, due):
 
 
 @pytest.fixture
-def world(app, client, app_context):
+def world(app, app_context):
     people = {role: make_staff(app, role) for role in ("volunteer", "caseworker", "manager")}
     submit_referral(app, "self", self_referral_answers(child_date_of_birth=["1", "3", "2012"]))
     referral = db.session.scalars(db.select(Referral)).one()

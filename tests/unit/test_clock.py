@@ -14,7 +14,8 @@ from portal.request_time import request_now, request_today
 from portal.services import casework, clock, triage
 from portal.services.audit import Actor
 from tests.clock import london
-from tests.journeys import self_referral_answers, send, start
+from tests.factories import submit_referral
+from tests.journeys import self_referral_answers
 from tests.staff import make_staff
 
 PORTAL = Path(__file__).resolve().parents[2] / "portal"
@@ -82,11 +83,11 @@ def test_a_moment_is_dated_as_london_dates_it(moment, day):
     assert clock.london_day(moment) == day
 
 
-def test_a_note_written_after_midnight_in_summer_is_dated_that_london_day(app, client, app_context, time_machine):
+def test_a_note_written_after_midnight_in_summer_is_dated_that_london_day(app, app_context, time_machine):
     """00:30 on 1 July in London is 23:30 on 30 June in UTC: the timeline says 1 July."""
     time_machine.move_to(dt.datetime(2026, 6, 30, 23, 30, tzinfo=dt.UTC), tick=False)
     caseworker = make_staff(app, "caseworker")
-    send(client, "self", start(client, "self", self_referral_answers()))
+    submit_referral(app, "self", self_referral_answers())
     worker = Actor(caseworker.id, "192.0.2.7", clock.now())
     case = triage.accept(db.session.scalars(db.select(Referral)).one(), worker, worker.today, 6)
     note = casework.add_note(case, "Called mum after the school's evening meeting.", worker)

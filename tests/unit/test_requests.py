@@ -30,7 +30,7 @@ from tests.factories import submit_referral
 from tests.journeys import self_referral_answers
 from tests.staff import make_staff, pdf_text
 
-_clock = clock_on(dt.date(2026, 3, 20))
+clock_on_today = clock_on(dt.date(2026, 3, 20))
 
 RECEIVED = dt.datetime(2026, 1, 31, 10, 0, tzinfo=dt.UTC)
 PARENT = Requester("Zoë Ó Briain-Nakamura", "zoe.family@example.com", None, None, None, "email")
@@ -121,15 +121,14 @@ def test_foi_and_complaint_deadlines(app, app_context, outbox):
     assert complaint.due_on == dt.date(2027, 1, 18)
 
 
-def test_the_services_nation_decides_whose_holidays_move_a_subject_access_deadline(app, app_context, outbox):
+def test_the_services_nation_decides_whose_holidays_move_a_subject_access_deadline(
+    app, app_context, outbox, monkeypatch
+):
     # Tuesday 2 December 2025: a month on is Friday 2 January 2026, a bank holiday in Scotland only.
     received = dt.datetime(2025, 12, 2, 10, 0, tzinfo=dt.UTC)
     assert sar(app, received, key="england").due_on == dt.date(2026, 1, 2)
-    app.config["SERVICE_NATION"] = "scotland"
-    try:
-        assert sar(app, received, key="scotland").due_on == dt.date(2026, 1, 5)
-    finally:
-        app.config["SERVICE_NATION"] = "england"
+    monkeypatch.setitem(app.config, "SERVICE_NATION", "scotland")
+    assert sar(app, received, key="scotland").due_on == dt.date(2026, 1, 5)
 
 
 def test_the_queue_shows_each_role_its_own_kinds_and_the_overdue_views(app, team, outbox, time_machine):
@@ -311,7 +310,7 @@ def test_someone_asking_for_a_child_of_12_or_over_needs_the_childs_confirmation_
 
 
 @pytest.fixture
-def casework_world(app, client, team, outbox):
+def casework_world(app, team, outbox):
     """A referral with a case whose note names a neighbour and whose consent names a school."""
     submit_referral(app, "self", self_referral_answers())
     referral = db.session.scalars(db.select(Referral)).one()

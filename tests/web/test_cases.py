@@ -16,7 +16,7 @@ from tests.staff import csrf_token, date_fields, make_staff, sign_in
 
 
 @pytest.fixture
-def case_id(app, client):
+def case_id(app):
     submit_referral(app, "self", self_referral_answers())
     caseworker = make_staff(app, "caseworker", name="First Caseworker")
     with app.app_context():
@@ -27,9 +27,6 @@ def case_id(app, client):
 
 
 def signed_in_as(app, *roles, name=None):
-    from tests.conftest import CheckingClient
-
-    app.test_client_class = CheckingClient
     browser = app.test_client()
     sign_in(browser, app, make_staff(app, *roles, name=name))
     return browser

@@ -25,7 +25,16 @@ from portal.services import accounts, clock, mfa, passwords
 from portal.services.audit import Actor
 from portal.services.clock import london_datetime, london_today
 from tests.conftest import CheckingClient, build_app
-from tests.staff import PASSWORD, csrf_from, csrf_token, fresh_code, make_staff, sign_in, sign_in_through_forms
+from tests.staff import (
+    PASSWORD,
+    code_for,
+    csrf_from,
+    csrf_token,
+    fresh_code,
+    make_staff,
+    sign_in,
+    sign_in_through_forms,
+)
 
 COOKIE = "sps_staff"
 BAD_CREDENTIALS = "Enter a correct email address and password"
@@ -114,16 +123,6 @@ def audit_actions(app, user_id: int) -> list[str]:
         )
 
 
-def code_for(app, user_id: int, secret: str) -> str:
-    """A code from ``secret`` that the account's replay protection has not seen yet: the current
-    step's or the next one's, so it cannot drift out of the window before the server checks it."""
-    with app.app_context():
-        last = db.session.get(StaffUser, user_id).totp_last_step or 0
-    now = int(clock.now().timestamp()) // mfa.STEP_SECONDS
-    step = next(step for step in (now, now + 1) if step > last)
-    return pyotp.TOTP(secret).at(step * mfa.STEP_SECONDS)
-
-
 def wrong_code(secret: str) -> str:
     """A 6-digit code that none of the steps within the allowed drift produce."""
     now = int(clock.now().timestamp()) // mfa.STEP_SECONDS
@@ -183,7 +182,7 @@ def test_enrolment_refuses_a_wrong_code_then_accepts_the_right_one(app, client):
     assert problems(refused) == [("#code", BAD_ENROLMENT_CODE)]
     assert not signed_in(client)
 
-    confirmed = submit_code(client, pyotp.TOTP(key).now(), "/staff/login/enrol")
+    confirmed = submit_code(client, pyotp.TOTP(key).at(clock.now()), "/staff/login/enrol")
     assert confirmed.status_code == 302
     assert signed_in(client)
     actions = audit_actions(app, user.id)
@@ -193,7 +192,7 @@ def test_enrolment_refuses_a_wrong_code_then_accepts_the_right_one(app, client):
 def test_recovery_codes_are_shown_once_and_stored_only_as_digests(app, client):
     user, page = start_enrolment(app, client)
     key = key_shown(page)
-    assert submit_code(client, pyotp.TOTP(key).now(), "/staff/login/enrol").status_code == 302
+    assert submit_code(client, pyotp.TOTP(key).at(clock.now()), "/staff/login/enrol").status_code == 302
 
     shown = client.get("/staff/recovery-codes")
     assert shown.status_code == 200
@@ -219,7 +218,7 @@ def test_recovery_codes_are_shown_once_and_stored_only_as_digests(app, client):
 
 def test_enrolment_goes_straight_on_to_the_recovery_codes(app, client):
     _, page = start_enrolment(app, client)
-    confirmed = submit_code(client, pyotp.TOTP(key_shown(page)).now(), "/staff/login/enrol")
+    confirmed = submit_code(client, pyotp.TOTP(key_shown(page)).at(clock.now()), "/staff/login/enrol")
     assert confirmed.status_code == 302
     following = client.get(confirmed.headers["Location"])
     assert "Your recovery codes" in page_text(following)
@@ -323,7 +322,7 @@ def limited_app(app, database_url):
 
 
 def client_addresses(count: int) -> list[str]:
-    """Addresses no other test or run uses: with RATELIMIT_STORAGE_URI on Redis (CI's second pass)
+    """Addresses no other test or run uses: with RATELIMIT_STORAGE_URI on Redis (CI's third pass)
     the counters outlive the app and the run."""
     network = f"10.{secrets.randbelow(256)}.{secrets.randbelow(256)}"
     return [f"{network}.{host}" for host in range(1, count + 1)]
@@ -620,12 +619,12 @@ def test_changing_your_authenticator_needs_your_password_then_a_code_from_the_ne
     sign_in_through_forms(elsewhere, app, user)  # the old app still works until the new one is confirmed
     refused = submit_code(client, wrong_code(new_key), start)
     assert problems(refused) == [("#code", "Enter a correct code from your new authenticator app")]
-    assert submit_code(client, pyotp.TOTP(user.secret).now(), start).status_code == 200, (
+    assert submit_code(client, pyotp.TOTP(user.secret).at(clock.now()), start).status_code == 200, (
         "a code from the old app does not confirm the new one"
     )
 
     # A new key has had no code used yet, so replay protection does not hold back its first code.
-    confirmed = submit_code(client, pyotp.TOTP(new_key).now(), start)
+    confirmed = submit_code(client, pyotp.TOTP(new_key).at(clock.now()), start)
     assert confirmed.status_code == 302 and confirmed.headers["Location"] == "/staff/recovery-codes"
     codes = re.findall(r"<li><code>([^<]+)</code></li>", client.get("/staff/recovery-codes").get_data(as_text=True))
     assert len(codes) == 10

@@ -44,7 +44,7 @@ CHILD_BORN = dt.date(2015, 3, 14)  # as self_referral_answers: 11 when the reque
 NEIGHBOUR = "Priya Raman"
 GENERATED = "subject access response generated and downloaded"
 
-_clock = clock_on(dt.date(2026, 11, 25))
+clock_on_today = clock_on(dt.date(2026, 11, 25))
 
 
 # Making requests and casework in the database ----------------------------------------------------
@@ -200,7 +200,6 @@ def team(app) -> Team:
 
 
 def signed_in(app: Flask, user) -> CheckingClient:
-    app.test_client_class = CheckingClient
     client = app.test_client()
     sign_in(client, app, user)
     return client
@@ -525,17 +524,14 @@ def test_pausing_the_clock_and_extending_show_in_the_working(dpo, app, outbox):
     ],
 )
 def test_a_subject_access_request_of_2_december_2025_shows_its_date_on_the_request_page(
-    app, team, outbox, time_machine, nation, due, moved_by
+    app, team, outbox, time_machine, monkeypatch, nation, due, moved_by
 ):
     time_machine.move_to(london(dt.date(2025, 12, 10)), tick=False)
     today = london_today()
-    app.config["SERVICE_NATION"] = nation
-    try:
-        made = make_sar(app, dt.date(2025, 12, 2))
-        dpo = signed_in(app, team.dpo)
-        text = words(dpo.get(f"/staff/requests/{made.id}").get_data(as_text=True))
-    finally:
-        app.config["SERVICE_NATION"] = "england"
+    monkeypatch.setitem(app.config, "SERVICE_NATION", nation)
+    made = make_sar(app, dt.date(2025, 12, 2))
+    dpo = signed_in(app, team.dpo)
+    text = words(dpo.get(f"/staff/requests/{made.id}").get_data(as_text=True))
     assert made.due_on == due
     assert f"Response due {long_date(due)} ({(due - today).days} days left)" in text
     assert "The clock started on Tuesday 2 December 2025." in text
@@ -828,7 +824,7 @@ def test_closing_an_foi_request_partly_withheld_needs_the_exemptions_and_shows_t
 
 
 @pytest.fixture
-def family_casework(app, client, team, outbox) -> tuple[int, str]:
+def family_casework(app, team, outbox) -> tuple[int, str]:
     """A self-referral for Siân, accepted into a case whose note names a neighbour and whose
     consent names a school; returns the referral's id and reference."""
     submit_referral(app, "self", self_referral_answers())

@@ -103,7 +103,7 @@ def test_every_staff_route_is_in_the_table_with_its_declared_roles(app):
 
 
 @pytest.fixture
-def world(app, client):
+def world(app):
     """One account per role; a referral, and the case opened from it, assigned to the volunteer,
     with a note and a consent on the case; and a spare account to act on."""
     users = {role: make_staff(app, role) for role in ROLES}
