@@ -19,8 +19,9 @@ from portal.extensions import csrf, db, limiter, migrate
 from portal.security import init_security
 from portal.services.clock import london_date, london_time, long_date
 from portal.services.mail import Mailer
+from portal.services.roles import can
 from portal.sessions import PortalSessionInterface
-from portal.staff.access import login_manager, staff_navigation, volunteer_only
+from portal.staff.access import login_manager, may, staff_navigation
 
 log = logging.getLogger(__name__)
 # WeasyPrint logs every step of every PDF at INFO (some of them while being imported), which would
@@ -62,7 +63,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.add_template_filter(london_time)
     app.session_interface = PortalSessionInterface()
     app.add_template_global(staff_navigation)
-    app.add_template_global(volunteer_only)
+    app.add_template_global(may)
+    app.add_template_global(can)
 
     if app.config["TRUST_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -11,9 +11,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from portal.extensions import db
-from portal.models.staff import ROLES
 from portal.services import accounts, audit, clock, demo
 from portal.services.keys import rotate_all
+from portal.services.roles import ROLES
 
 DEMO_EMAIL = "demo.manager@sps.example"
 

@@ -12,8 +12,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.crypto import EncryptedText, LookupHash
 from portal.extensions import db
 
-ROLES = ("volunteer", "caseworker", "manager", "dpo", "admin")
-
 
 class StaffUser(UserMixin, db.Model):
     __tablename__ = "staff_users"
@@ -23,7 +21,7 @@ class StaffUser(UserMixin, db.Model):
     email_hash: Mapped[str] = mapped_column(LookupHash, unique=True)
     name: Mapped[str] = mapped_column(EncryptedText)
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Space-separated subset of ROLES; validated by the accounts service on every write.
+    # Space-separated roles of portal.services.roles; validated by the accounts service on every write.
     roles: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 
 from portal.crypto import keyring, normalise_email
 from portal.extensions import db
-from portal.models.staff import ROLES, StaffUser
+from portal.models.staff import StaffUser
 from portal.services import audit, mfa
 from portal.services.audit import Actor
 from portal.services.clock import add_months, long_date
@@ -24,6 +24,7 @@ from portal.services.passwords import (
     check_new_password,
     hash_password,
 )
+from portal.services.roles import ROLES, can
 from portal.sessions import end_sessions_of
 
 
@@ -185,7 +186,7 @@ def access_gaps(user: StaffUser, today: dt.date, valid_months: int, agreement_ve
         gaps.append("Your confidentiality training has not been recorded.")
     elif expires <= today:
         gaps.append(f"Your confidentiality training expired on {long_date(expires)}.")
-    if "volunteer" in user.role_set and user.volunteer_agreement_version != agreement_version:
+    if can(user, "sign_volunteer_agreement") and user.volunteer_agreement_version != agreement_version:
         gaps.append(f"You have not signed the current Volunteer Agreement (version {agreement_version}).")
     return gaps
 

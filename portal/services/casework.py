@@ -26,10 +26,10 @@ from portal.services import accounts, audit, references
 from portal.services.audit import Actor
 from portal.services.clock import add_months, as_utc, london_day, long_date
 from portal.services.problems import Page, Refusal, page_number
+from portal.services.roles import can, holders
 from portal.services.validation import long_text, recorded_date_problem, retention_ends
 
 PAGE_SIZE = 25
-CASE_ROLES = frozenset({"caseworker", "manager"})
 REVIEW_SOON_DAYS = 30
 
 
@@ -55,7 +55,7 @@ class CaseFilter:
 
 
 def sees_every_case(viewer: StaffUser) -> bool:
-    return bool(viewer.role_set & CASE_ROLES)
+    return can(viewer, "read_casework")
 
 
 def _scoped(statement: Select, viewer: StaffUser) -> Select:
@@ -96,7 +96,7 @@ def cases_page(viewer: StaffUser, cases: CaseFilter, today: dt.date, number: int
 
 def overdue_reviews(viewer: StaffUser, today: dt.date) -> int:
     """Open cases whose consent review is overdue: the viewer's own, or all for a manager."""
-    cases = CaseFilter(review_overdue=True, mine="manager" not in viewer.role_set)
+    cases = CaseFilter(review_overdue=True, mine=not can(viewer, "oversee_casework"))
     return db.session.scalar(_filtered(select(func.count()).select_from(Case), viewer, cases, today)) or 0
 
 
@@ -163,7 +163,7 @@ class TimelineEntry:
 
 def sees_note_revisions(viewer: StaffUser) -> bool:
     """Earlier versions of notes are for the Strategic Manager's oversight."""
-    return "manager" in viewer.role_set
+    return can(viewer, "oversee_casework")
 
 
 def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
@@ -356,14 +356,14 @@ def staff_choices() -> tuple[list[StaffUser], list[StaffUser]]:
         db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all(),
         key=lambda user: user.name.casefold(),
     )
-    assignable = [user for user in active if user.role_set & {"caseworker", "volunteer"}]
-    return assignable, [user for user in active if "manager" in user.role_set]
+    assignable = holders(active, "be_assigned")
+    return assignable, holders(active, "approve_disclosure")
 
 
 def assign(case: Case, assignee_id: int, actor: Actor) -> None:
     _refuse_if_closed(case, "assignee", "assigning it")
     assignee = db.session.get(StaffUser, assignee_id)
-    if assignee is None or not assignee.active or not assignee.role_set & {"caseworker", "volunteer"}:
+    if assignee is None or not assignee.active or not can(assignee, "be_assigned"):
         raise CaseworkError({"assignee": "Choose a caseworker or volunteer with an active account"})
     case.assigned_to_id = assignee.id
     audit.record(actor, "case assigned", "case", case.id, detail=f"to staff {assignee.id}")

@@ -21,6 +21,7 @@ from portal.services import audit
 from portal.services.audit import Actor
 from portal.services.clock import long_date
 from portal.services.problems import Refusal
+from portal.services.roles import can
 from portal.services.validation import (
     SHORT_TEXT_MAX,
     clean_text,
@@ -93,7 +94,7 @@ def record_disclosure(case: Case, request: DisclosureRequest, actor: Actor, toda
         if not clean_text(request.justification, multiline=True):
             problems["justification"] = "Explain why the law requires or allows sharing without consent"
         approver = db.session.get(StaffUser, request.approved_by_id) if request.approved_by_id else None
-        if approver is None or not approver.active or "manager" not in approver.role_set:
+        if approver is None or not approver.active or not can(approver, "approve_disclosure"):
             problems["approved_by_id"] = "Choose the manager who approved sharing without consent"
     else:
         problems["basis"] = "Choose the basis for sharing: the family's consent, or a safeguarding or legal basis"

@@ -32,6 +32,7 @@ from portal.services.deadlines import Complaint, FreedomOfInformation, RequestRu
 from portal.services.mail import Mailer
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.referrals import Contact, contact_problems
+from portal.services.roles import can
 from portal.services.validation import age_on, long_text, recorded_date_problem, retention_ends
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ KIND_LABELS = {"sar": "Subject access request", "foi": "Freedom of Information r
 PREFIXES = {"sar": "SAR", "foi": "FOI", "complaint": "DPC"}
 # Policy: subject access and data protection complaints go to the data protection team, FOI
 # requests to the Strategic Manager.
-HANDLED_BY = {"dpo": ("sar", "complaint"), "manager": ("foi",)}
+CAPABILITY_FOR_KIND = {"sar": "handle_sar", "foi": "handle_foi", "complaint": "handle_complaints"}
 OUTCOME_LABELS = {
     "records_sent": "Records sent",
     "no_records_held": "No records held",
@@ -298,7 +299,7 @@ def _acknowledge(mailer: Mailer, address: str | None, request: InformationReques
 
 
 def kinds_handled(viewer: StaffUser) -> tuple[str, ...]:
-    return tuple(kind for role, kinds in HANDLED_BY.items() if role in viewer.role_set for kind in kinds)
+    return tuple(kind for kind, capability in CAPABILITY_FOR_KIND.items() if can(viewer, capability))
 
 
 @dataclass(frozen=True)

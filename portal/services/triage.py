@@ -23,12 +23,11 @@ from portal.services import audit, references
 from portal.services.audit import Actor
 from portal.services.clock import add_months
 from portal.services.problems import Page, page_number
+from portal.services.roles import can
 from portal.services.validation import LONG_TEXT_MAX, InvalidInput, required_text
 
 PAGE_SIZE = 25
 # Roles that work on referrals in general; a volunteer without one of these sees only their own.
-TRIAGE_ROLES = frozenset({"caseworker", "manager"})
-ASSIGNABLE_ROLES = ("caseworker", "volunteer")
 
 
 class TriageError(ValueError):
@@ -44,7 +43,7 @@ class QueueFilter:
 
 
 def sees_everything(viewer: StaffUser) -> bool:
-    return bool(viewer.role_set & TRIAGE_ROLES)
+    return can(viewer, "read_casework")
 
 
 def _scoped(statement: Select, viewer: StaffUser) -> Select:
@@ -140,14 +139,14 @@ def view_referral(viewer: StaffUser, referral_id: int, actor: Actor) -> Referral
 def assignable_staff() -> list[StaffUser]:
     users = db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all()
     return sorted(
-        (user for user in users if user.role_set & set(ASSIGNABLE_ROLES)),
+        (user for user in users if can(user, "be_assigned")),
         key=lambda user: user.name.casefold(),
     )
 
 
 def assign(referral: Referral, assignee_id: int, actor: Actor) -> None:
     assignee = db.session.get(StaffUser, assignee_id)
-    if assignee is None or not assignee.active or not assignee.role_set & set(ASSIGNABLE_ROLES):
+    if assignee is None or not assignee.active or not can(assignee, "be_assigned"):
         raise TriageError("Choose a caseworker or volunteer with an active account")
     referral.assigned_to_id = assignee.id
     case = db.session.scalar(select(Case).where(Case.referral_id == referral.id))

@@ -1,9 +1,11 @@
 """Who may open which back-office page.
 
-Every staff view names the roles allowed with ``@allow(...)``; a view that names none is open to
-nobody (design section 5), and a test walks every ``/staff/`` route to prove it. The checks run
-before the view, in this order: signed in (else to the sign-in page), holding an allowed role
-(else 403), and for pages with personal data, confidentiality training in date and, for
+Every staff view names the capability it needs with ``@allow(...)`` (any one of several, when it
+names several); a view that names none is open to nobody (design section 5), and a test walks
+every ``/staff/`` route to prove it. Which roles hold a capability is written once, in
+``portal.services.roles``. The checks run before the view, in this order: signed in (else to the
+sign-in page), holding an allowed capability (else 403), and for pages with personal data,
+confidentiality training in date and, for
 volunteers, the current Volunteer Agreement signed (else a page saying what is missing).
 """
 
@@ -17,14 +19,14 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, current_user
 
 from portal.extensions import db
-from portal.models.staff import ROLES, StaffUser
+from portal.models.staff import StaffUser
 from portal.request_time import request_now, request_today
 from portal.services.accounts import access_gaps
 from portal.services.audit import Actor
+from portal.services.roles import can, roles_with
 
 View = TypeVar("View", bound=Callable[..., Any])
 
-ANY_STAFF = ROLES
 # The sign-in pages themselves: reachable before signing in.
 SIGN_IN = frozenset({"<signing in>"})
 
@@ -38,14 +40,13 @@ def load_user(user_id: str) -> StaffUser | None:
     return user if user is not None and user.active else None
 
 
-def allow(*roles: str) -> Callable[[View], View]:
-    """Declare the roles that may use a view."""
-    unknown = set(roles) - set(ROLES)
-    if unknown:
-        raise ValueError(f"unknown roles {sorted(unknown)}")
+def allow(*capabilities: str) -> Callable[[View], View]:
+    """Declare the capabilities of which a person needs one to use a view."""
+    allowed_roles = roles_with(*capabilities)  # an unknown capability fails at import, not at request
 
     def declare(view: View) -> View:
-        view.allowed_roles = frozenset(roles)  # type: ignore[attr-defined]
+        view.allowed_capabilities = frozenset(capabilities)  # type: ignore[attr-defined]
+        view.allowed_roles = allowed_roles  # type: ignore[attr-defined]
         return view
 
     return declare
@@ -107,15 +108,15 @@ def staff_blueprint(name: str, import_name: str) -> Blueprint:
     return blueprint
 
 
-# The back office's navigation: each area, shown to the roles that may use it.
+# The back office's navigation: each area, shown to whoever may open its first page.
 NAVIGATION = (
-    ("Dashboard", "staff_triage.dashboard", "staff_triage.dashboard", ANY_STAFF),
-    ("Referrals", "staff_triage.referrals", "staff_triage.referral", ("volunteer", "caseworker", "manager")),
-    ("Cases", "staff_cases.cases", "staff_cases.", ("volunteer", "caseworker", "manager")),
-    ("Requests", "staff_requests.queue", "staff_requests.", ("dpo", "manager")),
-    ("Audit log", "staff_audit.audit_log", "staff_audit.", ("manager", "dpo")),
-    ("Staff accounts", "staff_admin.users", "staff_admin.", ("manager", "admin")),
-    ("Your account", "staff_auth.account", "staff_auth.account", ANY_STAFF),
+    ("Dashboard", "staff_triage.dashboard", "staff_triage.dashboard"),
+    ("Referrals", "staff_triage.referrals", "staff_triage.referral"),
+    ("Cases", "staff_cases.cases", "staff_cases."),
+    ("Requests", "staff_requests.queue", "staff_requests."),
+    ("Audit log", "staff_audit.audit_log", "staff_audit."),
+    ("Staff accounts", "staff_admin.users", "staff_admin."),
+    ("Your account", "staff_auth.account", "staff_auth.account"),
 )
 
 
@@ -124,11 +125,11 @@ def staff_navigation() -> list[dict[str, object]]:
     endpoint = request.endpoint or ""
     return [
         {"href": url_for(target), "text": text, "active": endpoint.startswith(prefix)}
-        for text, target, prefix, roles in NAVIGATION
-        if current_user.role_set & set(roles)
+        for text, target, prefix in NAVIGATION
+        if current_user.role_set & declared_roles(target)
     ]
 
 
-def volunteer_only() -> bool:
-    """True for someone whose only role is volunteer: no printing, export or download (policy)."""
-    return bool(current_user.is_authenticated and current_user.role_set == {"volunteer"})
+def may(*capabilities: str) -> bool:
+    """Templates' question: may the signed-in person do this?"""
+    return current_user.is_authenticated and can(current_user, *capabilities)

@@ -7,23 +7,15 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask.typing import ResponseReturnValue
 
 from portal.extensions import db
-from portal.models.staff import ROLES, StaffUser
+from portal.models.staff import StaffUser
 from portal.request_time import request_today
 from portal.services import accounts, audit
 from portal.services.accounts import AccountError
+from portal.services.roles import ROLE_LABELS, ROLES
 from portal.services.validation import DateParts, InvalidInput, real_date
 from portal.staff.access import allow, current_actor, staff_blueprint
 
 bp = staff_blueprint("staff_admin", __name__)
-
-ADMINS = ("admin", "manager")
-ROLE_LABELS = {
-    "volunteer": "Volunteer",
-    "caseworker": "Caseworker",
-    "manager": "Strategic Manager",
-    "dpo": "Data protection team",
-    "admin": "Administrator",
-}
 
 
 ERROR_ANCHORS = {"roles": "roles", "trained_on": "trained_on-day", "active": "active"}
@@ -71,7 +63,7 @@ def _done(person: StaffUser, message: str) -> ResponseReturnValue:
 
 
 @bp.get("/admin/users")
-@allow(*ADMINS)
+@allow("manage_accounts")
 def users() -> ResponseReturnValue:
     people = sorted(
         db.session.scalars(db.select(StaffUser)).all(), key=lambda user: (not user.active, user.name.casefold())
@@ -91,7 +83,7 @@ def users() -> ResponseReturnValue:
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
-@allow(*ADMINS)
+@allow("manage_accounts")
 def new_user() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     form = request.form
@@ -116,7 +108,7 @@ def new_user() -> ResponseReturnValue:
 
 
 @bp.get("/admin/users/<int:user_id>")
-@allow(*ADMINS)
+@allow("manage_accounts")
 def user(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
     audit.record(current_actor(), "staff account viewed", "staff_user", person.id)
@@ -125,7 +117,7 @@ def user(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<int:user_id>/roles")
-@allow(*ADMINS)
+@allow("manage_accounts")
 def change_roles(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
     try:
@@ -136,7 +128,7 @@ def change_roles(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<int:user_id>/active")
-@allow(*ADMINS)
+@allow("manage_accounts")
 def set_active(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
     try:
@@ -152,7 +144,7 @@ def set_active(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<int:user_id>/reset-mfa")
-@allow(*ADMINS)
+@allow("manage_accounts")
 def reset_mfa(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
     accounts.reset_mfa(person, current_actor())
@@ -160,7 +152,7 @@ def reset_mfa(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<int:user_id>/training")
-@allow(*ADMINS)
+@allow("manage_accounts")
 def record_training(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
     parts = DateParts(
@@ -177,7 +169,7 @@ def record_training(user_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/admin/users/<int:user_id>/agreement")
-@allow(*ADMINS)
+@allow("manage_accounts")
 def record_agreement(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
     try:

@@ -20,7 +20,7 @@ RECORD_TYPES = ("referral", "case", "staff_user")
 
 
 @bp.get("/audit")
-@allow("manager", "dpo")
+@allow("read_audit_log")
 def audit_log() -> ResponseReturnValue:
     actor = request.args.get("actor", type=int)
     record_type = request.args.get("record_type") if request.args.get("record_type") in RECORD_TYPES else None

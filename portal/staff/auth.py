@@ -19,7 +19,7 @@ from portal.services.accounts import AccountError
 from portal.services.clock import london_datetime
 from portal.services.signin import AccountLocked, SignInRefused
 from portal.sessions import end_sessions_of
-from portal.staff.access import ANY_STAFF, allow, current_actor, no_personal_data, sign_in_page, staff_blueprint
+from portal.staff.access import allow, current_actor, no_personal_data, sign_in_page, staff_blueprint
 from portal.staff.forms import CodeForm, CurrentPasswordForm, EnrolForm, PasswordChangeForm, SignInForm
 
 bp = staff_blueprint("staff_auth", __name__)
@@ -170,7 +170,7 @@ def enrol() -> ResponseReturnValue:
 
 
 @bp.get("/recovery-codes")
-@allow(*ANY_STAFF)
+@allow("use_back_office")
 @no_personal_data
 def recovery_codes() -> ResponseReturnValue:
     """The new recovery codes, shown once: they leave the session as they are shown."""
@@ -185,7 +185,7 @@ def recovery_codes() -> ResponseReturnValue:
 
 
 @bp.post("/logout")
-@allow(*ANY_STAFF)
+@allow("use_back_office")
 @no_personal_data
 def logout() -> ResponseReturnValue:
     signin.sign_out(current_user.id, current_actor())
@@ -195,7 +195,7 @@ def logout() -> ResponseReturnValue:
 
 
 @bp.get("/account")
-@allow(*ANY_STAFF)
+@allow("use_back_office")
 @no_personal_data
 def account() -> ResponseReturnValue:
     return render_template(
@@ -207,7 +207,7 @@ def account() -> ResponseReturnValue:
 
 
 @bp.post("/account/password")
-@allow(*ANY_STAFF)
+@allow("use_back_office")
 @no_personal_data
 @limiter.limit(_sign_in_limit)
 def change_password() -> ResponseReturnValue:
@@ -232,7 +232,7 @@ def change_password() -> ResponseReturnValue:
 
 
 @bp.route("/account/second-factor", methods=["GET", "POST"])
-@allow(*ANY_STAFF)
+@allow("use_back_office")
 @no_personal_data
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def change_second_factor() -> ResponseReturnValue:

@@ -24,14 +24,13 @@ from portal.services.consent import (
 )
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
 from portal.services.disclosures import BASIS_LABELS, DisclosureRefused, DisclosureRequest
+from portal.services.roles import can
 from portal.services.triage import assignable_staff
 from portal.staff.access import allow, current_actor, staff_blueprint
 from portal.staff.forms import date_from_form, with_date_error
 
 bp = staff_blueprint("staff_cases", __name__)
 
-WORKERS = ("volunteer", "caseworker", "manager")
-DECIDERS = ("caseworker", "manager")
 STATUS_LABELS = {"open": "Open", "inactive": "Inactive", "closed": "Closed"}
 ERROR_ANCHORS = {
     "given_on": "given_on-day",
@@ -45,7 +44,7 @@ ERROR_ANCHORS = {
 
 
 @bp.get("/cases")
-@allow(*WORKERS)
+@allow("work_on_assigned")
 def cases() -> ResponseReturnValue:
     reference = request.args.get("reference", "").strip()
     search_error = None
@@ -117,7 +116,7 @@ def _render_case(
             "withdrawn_on": f"withdrawn_on-{withdrawing}-day",
             "withdrawn_method": f"withdrawn_method-{withdrawing}",
         }
-    can_decide = bool(current_user.role_set & set(DECIDERS))
+    can_decide = can(current_user, "decide_casework")
     assignable, managers = casework.staff_choices() if can_decide else ([], [])
     return (
         render_template(
@@ -150,7 +149,7 @@ def _render_case(
 
 
 @bp.get("/cases/<int:case_id>")
-@allow(*WORKERS)
+@allow("work_on_assigned")
 def case(case_id: int) -> ResponseReturnValue:
     return _render_case(_case_or_404(case_id, viewing=True))
 
@@ -160,7 +159,7 @@ def _back(case: Case, anchor: str = "timeline") -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/notes")
-@allow(*WORKERS)
+@allow("work_on_assigned")
 def add_note(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     try:
@@ -171,7 +170,7 @@ def add_note(case_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/cases/<int:case_id>/notes/<int:note_id>", methods=["GET", "POST"])
-@allow(*WORKERS)
+@allow("work_on_assigned")
 def edit_note(case_id: int, note_id: int) -> ResponseReturnValue:
     """A note on a page of its own: a case page with a form per note would grow with every note."""
     found = _case_or_404(case_id)
@@ -198,7 +197,7 @@ def edit_note(case_id: int, note_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/details")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def details(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     config = current_app.config
@@ -224,7 +223,7 @@ def details(case_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/assign")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def assign(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     try:
@@ -235,7 +234,7 @@ def assign(case_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/contact")
-@allow(*WORKERS)
+@allow("work_on_assigned")
 def log_contact(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     occurred_on, date_error = date_from_form("occurred_on", "the date of the contact")
@@ -252,7 +251,7 @@ def log_contact(case_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/consent")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def record_consent(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     given_on, date_error = date_from_form("given_on", "the date consent was given")
@@ -283,7 +282,7 @@ def record_consent(case_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/consent/<int:consent_id>/withdraw")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     record = casework.consent_on(found, consent_id)
@@ -306,7 +305,7 @@ def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/reviews")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def review(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     reviewed_on, date_error = date_from_form("reviewed_on", "the date of the review")
@@ -328,7 +327,7 @@ def review(case_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/disclosures")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def disclose(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     disclosed_on, date_error = date_from_form("disclosed_on", "the date the information was shared")
@@ -351,7 +350,7 @@ def disclose(case_id: int) -> ResponseReturnValue:
 
 
 @bp.get("/cases/<int:case_id>/disclosures")
-@allow("caseworker", "manager", "dpo")
+@allow("list_disclosures")
 def disclosure_list(case_id: int) -> ResponseReturnValue:
     """Every disclosure on the case, for the data protection team (who do not see casework)."""
     found = casework.case_for_disclosures(case_id, current_actor())
@@ -366,7 +365,7 @@ def disclosure_list(case_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/close")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def close(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     closed_on, date_error = date_from_form("closed_on", "the date the case closed")
@@ -378,7 +377,7 @@ def close(case_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/cases/<int:case_id>/reopen")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def reopen(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     config = current_app.config

@@ -18,7 +18,7 @@ from portal.staff.forms import date_from_form, with_date_error
 
 bp = staff_blueprint("staff_requests", __name__)
 
-HANDLERS = ("dpo", "manager")
+HANDLERS = ("handle_sar", "handle_complaints", "handle_foi")
 ERROR_ANCHORS = {
     "verified_on": "verified_on-day",
     "clock_on": "clock_on-day",
@@ -138,7 +138,7 @@ def _back(found: InformationRequest, anchor: str = "") -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/identity")
-@allow("dpo")
+@allow("handle_sar")
 def identity(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     verified_on, date_error = date_from_form("verified_on", "the date the identity was verified")
@@ -152,7 +152,7 @@ def identity(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/clock")
-@allow(*HANDLERS)  # subject access (dpo) and FOI (manager): each reaches only the kinds it handles
+@allow(*HANDLERS)  # each person reaches only the kinds of request they handle
 def clock(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     on, date_error = date_from_form("clock_on", "the date")
@@ -172,7 +172,7 @@ def clock(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/extension")
-@allow("dpo")
+@allow("handle_sar")
 def extension(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     notice_sent_on, date_error = date_from_form("notice_sent_on", "the date the requester was told")
@@ -192,7 +192,7 @@ def extension(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/public-interest-extension")
-@allow("manager")
+@allow("handle_foi")
 def public_interest_extension(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     told_on, date_error = date_from_form("pi_told_on", "the date the requester was told")
@@ -212,7 +212,7 @@ def public_interest_extension(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/child-confirmation")
-@allow("dpo")
+@allow("handle_sar")
 def child_confirmation(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     try:
@@ -240,7 +240,7 @@ def _render_records(found: InformationRequest, error: str | None = None, status:
 
 
 @bp.get("/requests/<int:request_id>/records")
-@allow("dpo")
+@allow("handle_sar")
 def records(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     if found.kind != "sar":
@@ -249,7 +249,7 @@ def records(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/records")
-@allow("dpo")
+@allow("handle_sar")
 def choose_records(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     chosen = [int(value) for value in request.form.getlist("records") if value.isdigit()]
@@ -261,7 +261,7 @@ def choose_records(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/withheld-names")
-@allow("dpo")
+@allow("handle_sar")
 def add_withheld_name(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     try:
@@ -272,7 +272,7 @@ def add_withheld_name(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/withheld-names/<int:name_id>/remove")
-@allow("dpo")
+@allow("handle_sar")
 def remove_withheld_name(request_id: int, name_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     name = subject_access.withheld_name_on(found, name_id)
@@ -286,7 +286,7 @@ def remove_withheld_name(request_id: int, name_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/response")
-@allow("dpo")
+@allow("handle_sar")
 def response_pdf(request_id: int) -> ResponseReturnValue:
     """The response PDF, made on demand and sent straight to the data protection team; a POST, so
     no link or prefetch can make (and audit) one by accident."""
@@ -309,7 +309,7 @@ def response_pdf(request_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/requests/<int:request_id>/acknowledgement")
-@allow("dpo")
+@allow("handle_complaints")
 def acknowledge(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
     on, date_error = date_from_form("acknowledged_on", "the date the acknowledgement was sent")

@@ -17,14 +17,13 @@ from portal.services.consent import (
     record_attestation_by_staff,
 )
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
+from portal.services.roles import can
 from portal.services.triage import QueueFilter, TriageError
-from portal.staff.access import ANY_STAFF, allow, current_actor, staff_blueprint
+from portal.staff.access import allow, current_actor, staff_blueprint
 from portal.staff.forms import date_from_form, with_date_error
 
 bp = staff_blueprint("staff_triage", __name__)
 
-TRIAGE = ("volunteer", "caseworker", "manager")
-DECIDERS = ("caseworker", "manager")
 STATUS_LABELS = {"new": "New", "accepted": "Accepted", "declined": "Declined"}
 ERROR_ANCHORS = {
     "consent_given_on": "consent_given_on-day",
@@ -36,9 +35,9 @@ ROUTE_LABELS = {"self": "Self-referral", "professional": "Professional referral"
 
 
 @bp.get("/")
-@allow(*ANY_STAFF)
+@allow("use_back_office")
 def dashboard() -> ResponseReturnValue:
-    works_cases = bool(current_user.role_set & set(TRIAGE))
+    works_cases = can(current_user, "work_on_assigned")
     counts = triage.dashboard_counts(current_user) if works_cases else None
     overdue = casework.overdue_reviews(current_user, request_today()) if works_cases else None
     return render_template(
@@ -68,7 +67,7 @@ def _queue_filter() -> QueueFilter:
 
 
 @bp.get("/referrals")
-@allow(*TRIAGE)
+@allow("work_on_assigned")
 def referrals() -> ResponseReturnValue:
     queue = _queue_filter()
     reference_text = request.args.get("reference", "").strip()
@@ -117,7 +116,7 @@ def _render_referral(
     referral: Referral, errors: dict[str, str] | None = None, form: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
     errors, form = errors or {}, form or {}
-    assignable = triage.assignable_staff() if current_user.role_set & set(DECIDERS) else []
+    assignable = triage.assignable_staff() if can(current_user, "decide_casework") else []
     return (
         render_template(
             "staff/referral.html",
@@ -125,7 +124,7 @@ def _render_referral(
             case=triage.case_of(referral),
             entries=contact.contact_entries(referral),
             contact_refusal=contact.contact_refusal(referral),
-            can_decide=bool(current_user.role_set & set(DECIDERS)),
+            can_decide=can(current_user, "decide_casework"),
             errors=errors,
             form=form,
             status_labels=STATUS_LABELS,
@@ -147,7 +146,7 @@ def _render_referral(
 
 
 @bp.get("/referrals/<int:referral_id>")
-@allow(*TRIAGE)
+@allow("work_on_assigned")
 def referral(referral_id: int) -> ResponseReturnValue:
     return _render_referral(_referral_or_404(referral_id, viewing=True))
 
@@ -157,7 +156,7 @@ def _back(referral: Referral, anchor: str = "") -> ResponseReturnValue:
 
 
 @bp.post("/referrals/<int:referral_id>/assign")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def assign(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     try:
@@ -168,7 +167,7 @@ def assign(referral_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/referrals/<int:referral_id>/accept")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def accept(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     try:
@@ -179,7 +178,7 @@ def accept(referral_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/referrals/<int:referral_id>/decline")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def decline(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     reason = request.form.get("reason", "")
@@ -191,7 +190,7 @@ def decline(referral_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/referrals/<int:referral_id>/attestation")
-@allow(*DECIDERS)
+@allow("decide_casework")
 def record_attestation(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     given_on, date_error = date_from_form("consent_given_on", "the date consent was given")
@@ -211,7 +210,7 @@ def record_attestation(referral_id: int) -> ResponseReturnValue:
 
 
 @bp.post("/referrals/<int:referral_id>/contact")
-@allow(*TRIAGE)
+@allow("work_on_assigned")
 def log_contact(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     occurred_on, date_error = date_from_form("occurred_on", "the date of the contact")

@@ -1,8 +1,9 @@
-"""Every back-office route names its roles, and the declaration is what is enforced.
+"""Every back-office route names its capability, and the declaration is what is enforced.
 
-The table below is the contract: a new /staff/ route that is not added to it fails the first test,
-and each route is then tried anonymously (sent to sign in), by every role outside its list (403)
-and by every role inside it (not 403, not an error).
+Two tables below are the contract, written out independently of the code: which capabilities each
+role holds (design section 5), and which roles reach each route. A new /staff/ route that is not
+added to the second fails the first test, and each route is then tried anonymously (sent to sign
+in), by every role outside its list (403) and by every role inside it (not 403, not an error).
 """
 
 import datetime as dt
@@ -11,15 +12,50 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Referral
-from portal.models.staff import ROLES
 from portal.services import casework, clock, requests, subject_access, triage
 from portal.services.audit import Actor
 from portal.services.consent import CaseConsent, record_case_consent
+from portal.services.roles import CAPABILITIES, ROLES
 from portal.services.requests import FoiAnswers, Requester, SubjectAccessAnswers
 from portal.staff.access import SIGN_IN
 from tests.factories import submit_referral
 from tests.journeys import self_referral_answers
 from tests.staff import csrf_token, make_staff, sign_in
+
+CAPABILITIES_OF_ROLE = {
+    "volunteer": {"use_back_office", "work_on_assigned", "be_assigned", "sign_volunteer_agreement"},
+    "caseworker": {
+        "use_back_office",
+        "work_on_assigned",
+        "read_casework",
+        "decide_casework",
+        "be_assigned",
+        "list_disclosures",
+        "download_personal_data",
+    },
+    "manager": {
+        "use_back_office",
+        "work_on_assigned",
+        "read_casework",
+        "decide_casework",
+        "oversee_casework",
+        "approve_disclosure",
+        "list_disclosures",
+        "handle_foi",
+        "read_audit_log",
+        "manage_accounts",
+        "download_personal_data",
+    },
+    "dpo": {
+        "use_back_office",
+        "list_disclosures",
+        "handle_sar",
+        "handle_complaints",
+        "read_audit_log",
+        "download_personal_data",
+    },
+    "admin": {"use_back_office", "manage_accounts", "download_personal_data"},
+}
 
 ANY = frozenset(ROLES)
 TRIAGE = frozenset({"volunteer", "caseworker", "manager"})
@@ -91,6 +127,18 @@ NOTHING_TO_SHOW_YET = {"staff_auth.recovery_codes", "staff_auth.change_second_fa
 
 def staff_rules(app):
     return [rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/staff")]
+
+
+def test_each_role_holds_the_capabilities_of_design_section_5():
+    held = {role: {name for name, (_, roles) in CAPABILITIES.items() if role in roles} for role in ROLES}
+    assert held == CAPABILITIES_OF_ROLE
+    assert all(description for description, _ in CAPABILITIES.values())
+
+
+def test_no_role_both_administers_accounts_and_handles_subject_access():
+    # Separation of duties: whoever can grant roles must not also read the data protection work.
+    for role, capabilities in CAPABILITIES_OF_ROLE.items():
+        assert not {"manage_accounts", "handle_sar"} <= capabilities, role
 
 
 def test_every_staff_route_is_in_the_table_with_its_declared_roles(app):
