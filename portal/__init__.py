@@ -14,6 +14,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from portal.converters import RecordIdConverter
 from portal.crypto import Keyring, render_encrypted_as_text
 from portal.extensions import csrf, db, limiter, migrate
 from portal.security import init_security
@@ -66,10 +67,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.add_template_global(may)
     app.add_template_global(can)
 
-    if app.config["TRUST_PROXY_HOPS"]:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=app.config["TRUST_PROXY_HOPS"], x_proto=1, x_host=1
-        )
+    # Bounded before any blueprint adds a rule, so every <int:…> in the portal uses it.
+    app.url_map.converters["int"] = RecordIdConverter
+    _trust_proxies(app, app.config["TRUST_PROXY_HOPS"])
 
     db.init_app(app)
     with app.app_context():
@@ -105,6 +105,16 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _trust_proxies(app: Flask, hops: int) -> None:
+    """Take the client's address and scheme from the last ``hops`` proxies' X-Forwarded-For and
+    X-Forwarded-Proto. With no proxy in front (0, the default) the headers are whatever the client
+    sent: trusting them would let anyone choose the address that rate limits count and the audit
+    log records, so they are ignored. X-Forwarded-Host is never trusted: the proxy is not asked to
+    set it, and a client's own would go into the links the portal writes."""
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1)  # type: ignore[method-assign]
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:

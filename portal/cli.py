@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from typing import TextIO
 
 import click
 from flask import Flask, current_app
@@ -12,6 +13,7 @@ from sqlalchemy import inspect
 
 from portal.extensions import db
 from portal.services import accounts, audit, clock, demo
+from portal.services.deadlines import plural
 from portal.services.keys import rotate_all
 from portal.services.roles import ROLES
 
@@ -28,12 +30,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit_commands)
 
 
-def _read_password() -> str:
-    if sys.stdin.isatty():
-        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return sys.stdin.readline().rstrip("\n")
-
-
 @click.command("create-user")
 @click.option("--email", required=True, help="The person's work e-mail address; they sign in with it.")
 @click.option("--name", required=True, help="Their full name, as colleagues know them.")
@@ -47,19 +43,30 @@ def _read_password() -> str:
 )
 @with_appcontext
 def create_user(email: str, name: str, roles: tuple[str, ...], trained_on: dt.datetime | None) -> None:
-    """Create a staff account; the password is asked for twice, or read from standard input."""
+    """Create a staff account with no password, and print its set-up link once.
+
+    Nobody chooses a password for someone else: whoever opens the link chooses the password and
+    sets up the authenticator app. Run this to bootstrap the first account for yourself (open the
+    link), or hand the link to its person privately; it works once, for SET_UP_LINK_HOURS hours.
+    After that, administrators create accounts at /staff/admin/users, which emails the link.
+    """
     try:
-        user = accounts.create_user(
+        issued = accounts.create_user(
             email,
             name,
             list(roles),
-            _read_password(),
             audit.system_actor(clock.now()),
+            dt.timedelta(hours=current_app.config["SET_UP_LINK_HOURS"]),
             trained_on=trained_on.date() if trained_on else None,
         )
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
+    user = issued.user
+    # The path alone: the command does not know the host the portal is served on.
+    path = current_app.url_map.bind("localhost").build("staff_auth.set_up_password", {"token": issued.token})
     click.echo(f"Created account {user.id} for {user.email} with roles: {user.roles}.")
+    click.echo(f"Set-up link (shown only now; works once, until {accounts.until_text(issued.expires_at)}):")
+    click.echo(f"  {path}")
 
 
 def _refuse_in_production() -> None:
@@ -100,12 +107,33 @@ def rotate_keys() -> None:
         click.echo(f"{table}: {rows} rows re-encrypted")
 
 
+@audit_commands.command("anchor")
+def audit_anchor() -> None:
+    """Print the chain's head as one line, for keeping off-site (append it to a file kept there)."""
+    try:
+        anchor = audit.take_anchor(clock.now())
+    except audit.CannotAnchor as refusal:
+        raise click.ClickException(f"No anchor taken: {refusal}.") from None
+    click.echo(anchor.line())
+
+
 @audit_commands.command("verify")
-def audit_verify() -> None:
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.File("r"),
+    help="A file of lines printed by audit anchor: the chain must still hold each of them.",
+)
+def audit_verify(anchor_file: TextIO | None) -> None:
     """Walk the chain from the first entry; exit 1 naming the first entry that does not match."""
-    verdict = audit.verify()
+    try:
+        anchors = audit.read_anchors(anchor_file) if anchor_file else []
+    except audit.AnchorUnreadable as unreadable:
+        raise click.ClickException(f"{anchor_file.name}: {unreadable}.") from None
+    verdict = audit.verify(anchors)
     if verdict.whole:
-        click.echo(f"Audit chain whole: {verdict.checked} entries verified.")
+        held = f" and {plural(len(anchors), 'anchor')} held" if anchors else ""
+        click.echo(f"Audit chain whole: {verdict.checked} entries verified{held}.")
         return
     click.echo(
         f"Audit chain broken at entry {verdict.first_bad_sequence}: {verdict.reason} "

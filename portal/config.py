@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from argon2 import Parameters, Type
 from argon2.low_level import ARGON2_VERSION
@@ -32,6 +33,12 @@ ENVIRONMENTS = ("development", "test", "production")
 TEST_PASSWORD_HASH = Parameters(
     type=Type.ID, version=ARGON2_VERSION, salt_len=16, hash_len=32, time_cost=1, memory_cost=8, parallelism=1
 )
+
+# The test configuration signs the audit chain with one fixed key, so every process of a test run
+# (the concurrent writers, a gunicorn's workers) extends the same chain; it keys nothing real.
+TEST_AUDIT_CHAIN_KEY = "test-only-audit-chain-key-not-a-secret"
+
+MAIL_SCHEMES = ("log", "memory", "smtp", "smtps")
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +117,39 @@ def _one_of(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], def
     return raw
 
 
+def _proxy_hops(environ: Mapping[str, str]) -> int:
+    """How many proxies in front set X-Forwarded-For. 0 unless the deployment says so, production
+    included: without a proxy, that header is whatever the client chose to send."""
+    raw = environ.get("TRUST_PROXY_HOPS", "").strip()
+    if not raw:
+        return 0
+    if not (raw.isascii() and raw.isdigit()):
+        raise ConfigError(
+            f"TRUST_PROXY_HOPS must be the number of proxies in front of the portal (0 or more), not {raw!r}."
+        )
+    return int(raw)
+
+
+def _mail_url(environ: Mapping[str, str], production: bool) -> str:
+    """Where e-mail goes. Production must name a real relay: writing the mail to the log (or
+    keeping it in memory) would look like sending while nobody receives their reference. Only a
+    known scheme is ever repeated in a message, since the URL may hold the relay's password."""
+    raw = environ.get("MAIL_URL", "").strip()
+    scheme = urlsplit(raw).scheme.lower()
+    if production and not raw:
+        raise ConfigError(
+            "Refusing to start in production: MAIL_URL is not set (an SMTP relay: smtp://… or smtps://…)."
+        )
+    if production and scheme not in ("smtp", "smtps"):
+        raise ConfigError(
+            "Refusing to start in production: MAIL_URL must be smtp://… or smtps://…, "
+            f"not {f'{scheme}://' if scheme in MAIL_SCHEMES else 'that value'}."
+        )
+    if raw and scheme not in MAIL_SCHEMES:
+        raise ConfigError(f"MAIL_URL must start with {', '.join(f'{name}://' for name in MAIL_SCHEMES)}.")
+    return raw or "log://"
+
+
 def _encryption_keys(raw: str) -> list[str]:
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     for position, key in enumerate(keys, start=1):
@@ -119,6 +159,19 @@ def _encryption_keys(raw: str) -> list[str]:
             raise ConfigError(
                 f"PORTAL_ENCRYPTION_KEYS key {position} is not a Fernet key (url-safe base64 of 32 bytes)."
             ) from None
+    return keys
+
+
+def _audit_chain_keys(raw: str) -> tuple[str, ...]:
+    """AUDIT_CHAIN_KEY is comma-separated, as PORTAL_ENCRYPTION_KEYS is: the first key signs new
+    audit entries, every key listed verifies the entries signed with it. One variable keeps a
+    rotation one edit in the secret store (put the new key first, keep the old after it), and the
+    old key must stay as long as entries signed with it are kept, since the chain is never signed
+    again. Keys are at least 32 characters, so an attacker cannot guess one and re-sign the chain."""
+    keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+    for position, key in enumerate(keys, start=1):
+        if len(key) < 32:
+            raise ConfigError(f"AUDIT_CHAIN_KEY key {position} must be at least 32 characters.")
     return keys
 
 
@@ -132,13 +185,23 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
 
     secret_key = environ.get("SECRET_KEY", "").strip()
     keys_raw = environ.get("PORTAL_ENCRYPTION_KEYS", "").strip()
+    # The audit chain's key never lives in the database: whoever can write SQL must not be able to
+    # re-sign the chain after changing it.
+    audit_keys_raw = environ.get("AUDIT_CHAIN_KEY", "").strip()
     if production:
         missing = [
-            name for name, value in (("SECRET_KEY", secret_key), ("PORTAL_ENCRYPTION_KEYS", keys_raw)) if not value
+            name
+            for name, value in (
+                ("SECRET_KEY", secret_key),
+                ("PORTAL_ENCRYPTION_KEYS", keys_raw),
+                ("AUDIT_CHAIN_KEY", audit_keys_raw),
+            )
+            if not value
         ]
         if missing:
+            named = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
             raise ConfigError(
-                f"Refusing to start in production: {' and '.join(missing)} "
+                f"Refusing to start in production: {named} "
                 f"{'is' if len(missing) == 1 else 'are'} not set in the environment."
             )
         if len(secret_key) < 32:
@@ -146,10 +209,14 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     elif env == "test":
         secret_key = secret_key or secrets.token_urlsafe(32)
         keys_raw = keys_raw or Fernet.generate_key().decode()
+        audit_keys_raw = audit_keys_raw or TEST_AUDIT_CHAIN_KEY
     else:
         secret_key = secret_key or _generated_secret(INSTANCE_DIR / "secret_key", lambda: secrets.token_urlsafe(32))
         keys_raw = keys_raw or _generated_secret(
             INSTANCE_DIR / "encryption_keys", lambda: Fernet.generate_key().decode()
+        )
+        audit_keys_raw = audit_keys_raw or _generated_secret(
+            INSTANCE_DIR / "audit_chain_key", lambda: secrets.token_urlsafe(32)
         )
 
     default_db = f"sqlite:///{INSTANCE_DIR / 'portal.sqlite'}"
@@ -168,16 +235,18 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TESTING": env == "test",
         "SECRET_KEY": secret_key,
         "PORTAL_ENCRYPTION_KEYS": _encryption_keys(keys_raw),
+        "AUDIT_CHAIN_KEYS": _audit_chain_keys(audit_keys_raw),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "10 per minute;40 per hour",
-        "MAIL_URL": environ.get("MAIL_URL", "").strip() or "log://",
+        "MAIL_URL": _mail_url(environ, production),
         "MAIL_FROM": environ.get("MAIL_FROM", "").strip() or "sps@example.invalid",
         "SIGN_IN_RATE_LIMIT": environ.get("SIGN_IN_RATE_LIMIT", "").strip() or "10 per minute;50 per hour",
         "SESSION_IDLE_MINUTES": _whole_number(environ, "SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _whole_number(environ, "SESSION_ABSOLUTE_HOURS", 10),
+        "SET_UP_LINK_HOURS": _whole_number(environ, "SET_UP_LINK_HOURS", 24),
         "TRAINING_VALID_MONTHS": _whole_number(environ, "TRAINING_VALID_MONTHS", 12),
         "CONSENT_REVIEW_MONTHS": _whole_number(environ, "CONSENT_REVIEW_MONTHS", 6),
         "RETENTION_YEARS": _whole_number(environ, "RETENTION_YEARS", 3),
@@ -197,7 +266,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
-        "TRUST_PROXY_HOPS": 1 if production else 0,
+        "TRUST_PROXY_HOPS": _proxy_hops(environ),
         "MAX_CONTENT_LENGTH": 256 * 1024,
         "MAX_FORM_MEMORY_SIZE": 256 * 1024,
         "PASSWORD_HASH_PARAMETERS": TEST_PASSWORD_HASH if env == "test" else None,

@@ -1,11 +1,20 @@
-"""Sessions: server-side for the back office, a signed cookie for the public pages.
+"""Sessions: server-side for the signed-in back office, signed cookies for everything before it.
 
 Public pages keep Flask's signed cookie: it holds only a CSRF token and the reference of a
 referral just sent, and nothing of a visitor is stored on the server (design 6.1: an abandoned form
-leaves nothing behind). Back-office pages keep their session in the database: the cookie carries a
-random token (only its digest is stored), so signing out, a timeout, or an administrator's
-revocation ends the session in every app process at once, and the identifier can be regenerated
-at sign-in so a token planted before sign-in is worth nothing after it.
+leaves nothing behind).
+
+Back-office pages keep a signed-in person's session in the database: the cookie carries a random
+token (only its digest is stored), so signing out, a timeout, or an administrator's revocation ends
+the session in every app process at once. The row is written only when sign-in completes, under a
+new token, so a token planted before sign-in is worth nothing after it.
+
+Before sign-in (the sign-in pages, a set-up link) the back office keeps what it needs, the CSRF
+token and the half-done sign-in between password and code, in a signed cookie of its own, as the
+public pages do: a visitor who has not signed in costs the server nothing to remember, so fetching
+the sign-in page without cookies, however often, writes no row and scans no table. The cookie is
+signed (nobody can change what it says) but not encrypted, so it holds nothing secret in clear; it
+lasts ``SESSION_IDLE_MINUTES`` from the last page that wrote it, by the portal's clock.
 """
 
 from __future__ import annotations
@@ -16,8 +25,9 @@ import json
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response
+from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
+from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.datastructures import CallbackDict
@@ -31,14 +41,26 @@ STAFF_PREFIX = "/staff"
 # Writing last_seen_at on every request would make every page view a database write; a minute's
 # slack in the idle timeout is the price of writing at most once a minute per session.
 TOUCH_EVERY = dt.timedelta(minutes=1)
+# The signature's purpose: a public session cookie, or any other value the portal signs, is never
+# taken for a back-office one.
+BEFORE_SIGN_IN_SALT = "sps staff session before sign-in"
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
 
 
+def signed_serializer(app: Flask, salt: str) -> URLSafeSerializer:
+    """Signs a cookie's value with ``SECRET_KEY`` (HMAC-SHA-256). Untimed: when a value stops being
+    good is written inside it by the portal's clock, which the tests can set."""
+    return URLSafeSerializer(
+        app.secret_key, salt=salt, signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha256}
+    )
+
+
 class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
-    """A back-office session. ``ended`` says why a previous session was found expired."""
+    """A back-office session: a database row once signed in (``token``), else the contents of the
+    signed cookie. ``ended`` says why a previous session was found expired."""
 
     def __init__(
         self,
@@ -70,7 +92,7 @@ class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
         self.modified = True
 
     def destroy(self) -> None:
-        """Forget the session entirely: the row goes and the cookie is cleared."""
+        """Forget the session entirely: the row goes and the cookies are cleared."""
         self.clear()
         self.destroyed = True
 
@@ -79,6 +101,37 @@ def cookie_name(app: Flask) -> str:
     # __Host- cookies are only accepted over HTTPS, for path /, with no Domain: a sibling site
     # cannot set or overwrite it. Development is plain HTTP, so the prefix is production's alone.
     return "__Host-sps_staff" if app.config["SESSION_COOKIE_SECURE"] else "sps_staff"
+
+
+def before_sign_in_cookie_name(app: Flask) -> str:
+    return "__Host-sps_signin" if app.config["SESSION_COOKIE_SECURE"] else "sps_signin"
+
+
+def known_browser_cookie_name(app: Flask) -> str:
+    return "__Host-sps_known_browser" if app.config["SESSION_COOKIE_SECURE"] else "sps_known_browser"
+
+
+def _set_cookie(app: Flask, response: Response, name: str, value: str, max_age: dt.timedelta | None = None) -> None:
+    # HttpOnly: no script reads it; SameSite=Lax: another site's form cannot post with it.
+    response.set_cookie(
+        name,
+        value,
+        max_age=max_age,
+        httponly=True,
+        secure=app.config["SESSION_COOKIE_SECURE"],
+        samesite="Lax",
+        path="/",
+    )
+
+
+def _clear_cookie(app: Flask, response: Response, name: str) -> None:
+    response.delete_cookie(name, path="/", secure=app.config["SESSION_COOKIE_SECURE"], samesite="Lax")
+
+
+def set_known_browser_cookie(app: Flask, response: Response, value: str, lasts: dt.timedelta) -> None:
+    """The mark by which sign-in recognises a browser the person has signed in from before
+    (``portal.services.signin``): kept across browser restarts, for ``lasts``."""
+    _set_cookie(app, response, known_browser_cookie_name(app), value, max_age=lasts)
 
 
 class PortalSessionInterface(SessionInterface):
@@ -94,7 +147,7 @@ class PortalSessionInterface(SessionInterface):
             return self.public.open_session(app, request)
         token = request.cookies.get(cookie_name(app))
         if not token:
-            return ServerSession()
+            return self._before_sign_in(app, request)
         try:
             with db.engine.connect() as connection:
                 row = connection.execute(
@@ -105,9 +158,9 @@ class PortalSessionInterface(SessionInterface):
         except SQLAlchemyError:
             # The database is unreachable: treat the visitor as signed out; the page they asked
             # for then meets the same outage and says so (503).
-            return ServerSession()
+            return self._before_sign_in(app, request)
         if row is None:
-            return ServerSession()
+            return self._before_sign_in(app, request)
         now = request_now()
         created_at, last_seen_at = as_utc(row.created_at), as_utc(row.last_seen_at)
         ended = None
@@ -117,29 +170,48 @@ class PortalSessionInterface(SessionInterface):
             ended = "absolute"
         if ended:
             self._delete(token)
-            return ServerSession(ended=ended)
+            return self._before_sign_in(app, request, ended)
         return ServerSession(json.loads(row.data), token, created_at, last_seen_at)
+
+    @staticmethod
+    def _before_sign_in(app: Flask, request: Request, ended: str | None = None) -> ServerSession:
+        """The session of someone not signed in: what the signed cookie holds, if it is ours and
+        was written within the idle timeout; else nothing."""
+        value = request.cookies.get(before_sign_in_cookie_name(app))
+        if not value:
+            return ServerSession(ended=ended)
+        try:
+            kept = signed_serializer(app, BEFORE_SIGN_IN_SALT).loads(value)
+            written = dt.datetime.fromisoformat(kept["written"])
+            data = dict(kept["data"])
+        except (BadSignature, KeyError, TypeError, ValueError):
+            return ServerSession(ended=ended)
+        if request_now() - written > dt.timedelta(minutes=app.config["SESSION_IDLE_MINUTES"]):
+            return ServerSession(ended=ended)
+        return ServerSession(data, ended=ended)
 
     def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
         if not isinstance(session, ServerSession):
             self.public.save_session(app, session, response)
             return
         name = cookie_name(app)
+        user_id = session.get("_user_id")
+        if session.new and not user_id and not session.destroyed:
+            self._save_before_sign_in(app, session, response)
+            return
         if session.destroyed or (not session and not session.new and session.modified):
             if session.token:
                 self._delete(session.token)
-            response.delete_cookie(name, path="/", secure=app.config["SESSION_COOKIE_SECURE"], samesite="Lax")
+            _clear_cookie(app, response, name)
+            self._forget_before_sign_in(app, response)
             return
-        if not session and session.new:
-            return  # nothing worth keeping: no row, no cookie
         now = request_now()
-        user_id = session.get("_user_id")
         if session.new or session.rotate:
             if session.token:
                 self._delete(session.token)
             session.token = secrets.token_urlsafe(32)
-            # New sessions are few (one per sign-in, or per visitor to the sign-in page), so each
-            # clears away the expired ones: abandoned rows never pile up.
+            # A row is written only when someone signs in (a password and a code), so each new
+            # one may clear away the expired ones: abandoned rows never pile up.
             purge_expired(app.config["SESSION_IDLE_MINUTES"], app.config["SESSION_ABSOLUTE_HOURS"], now)
             with db.engine.begin() as connection:
                 connection.execute(
@@ -152,6 +224,7 @@ class PortalSessionInterface(SessionInterface):
                         last_seen_at=now,
                     )
                 )
+            self._forget_before_sign_in(app, response)
         elif session.modified or now - (session.last_seen_at or now) > TOUCH_EVERY:
             with db.engine.begin() as connection:
                 connection.execute(
@@ -159,14 +232,24 @@ class PortalSessionInterface(SessionInterface):
                     .where(StaffSession.token_sha256 == _digest(session.token))
                     .values(user_id=int(user_id) if user_id else None, data=json.dumps(dict(session)), last_seen_at=now)
                 )
-        response.set_cookie(
-            name,
-            session.token,
-            httponly=True,
-            secure=app.config["SESSION_COOKIE_SECURE"],
-            samesite="Lax",
-            path="/",
+        _set_cookie(app, response, name, session.token)
+
+    @staticmethod
+    def _save_before_sign_in(app: Flask, session: ServerSession, response: Response) -> None:
+        if not session:
+            PortalSessionInterface._forget_before_sign_in(app, response)
+            return
+        # Written again on every page, so the idle timeout runs from the last one.
+        value = signed_serializer(app, BEFORE_SIGN_IN_SALT).dumps(
+            {"data": dict(session), "written": request_now().isoformat()}
         )
+        _set_cookie(app, response, before_sign_in_cookie_name(app), value)
+
+    @staticmethod
+    def _forget_before_sign_in(app: Flask, response: Response) -> None:
+        name = before_sign_in_cookie_name(app)
+        if name in request.cookies:
+            _clear_cookie(app, response, name)
 
     @staticmethod
     def _delete(token: str) -> None:

@@ -742,7 +742,9 @@ def insert_timeline(
                         "basis": "consent" if on_consent else "child_protection",
                         "consent_party_id": party_id,
                         "justification": None if on_consent else tokens.pick(tokens.justification),
-                        "approved_by_id": None if on_consent else approved_by,
+                        "status": "approved",
+                        "decided_by_id": None if on_consent else approved_by,
+                        "decided_at": None if on_consent else moment,
                         "recorded_by_id": staff(),
                         "recorded_at": moment,
                     }

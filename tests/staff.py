@@ -23,6 +23,7 @@ from portal.services.audit import Actor, system_actor
 from portal.sessions import cookie_name
 
 PASSWORD = "correct horse battery staple"
+LINK_VALID_FOR = dt.timedelta(hours=24)
 _numbers = itertools.count(1)
 
 
@@ -34,17 +35,21 @@ def make_staff(
     enrolled: bool = True,
     name: str | None = None,
 ) -> StaffUser:
-    """A staff account, committed; ``user.secret`` holds its TOTP secret when enrolled."""
+    """A staff account, committed, set up as its person would set it up (``PASSWORD``, chosen
+    through the service, and when ``enrolled`` an authenticator) without walking the set-up pages;
+    ``user.secret`` holds its TOTP secret when enrolled."""
     number = next(_numbers)
     with app.app_context():
+        actor = system_actor(clock.now())
         user = accounts.create_user(
             f"staff{number}@sps.example",
             name or f"Test {' '.join(roles).title()} {number}",
             list(roles),
-            PASSWORD,
-            system_actor(clock.now()),
+            actor,
+            LINK_VALID_FOR,
             trained_on=clock.london_today() if trained else None,
-        )
+        ).user
+        accounts.set_password(user, PASSWORD, actor)
         secret = mfa.new_secret()
         if enrolled:
             user.totp_secret, user.totp_confirmed_at = secret, clock.now()
@@ -55,6 +60,24 @@ def make_staff(
         db.session.expunge(user)
     user.secret = secret  # type: ignore[attr-defined]
     return user
+
+
+def new_account(app: Flask, *roles: str, email: str | None = None) -> tuple[StaffUser, str]:
+    """An account as an administrator leaves it: no usable password, no authenticator, and its
+    set-up link's token (what the e-mail carries), for the tests of setting up."""
+    number = next(_numbers)
+    with app.app_context():
+        issued = accounts.create_user(
+            email or f"newcomer{number}@sps.example",
+            f"Newcomer {number}",
+            list(roles),
+            system_actor(clock.now()),
+            LINK_VALID_FOR,
+        )
+        user = issued.user
+        db.session.refresh(user)
+        db.session.expunge(user)
+    return user, issued.token
 
 
 def code_for(app: Flask, user_id: int, secret: str) -> str:
@@ -137,13 +160,13 @@ def sign_in(client, app: Flask, user: StaffUser) -> str:
     return token
 
 
-def sign_in_through_forms(client, app: Flask, user: StaffUser):
+def sign_in_through_forms(client, app: Flask, user: StaffUser, password: str = PASSWORD):
     """Both steps of sign-in through the pages, for tests about signing in; returns the response
     that follows the final redirect."""
     page = client.get("/staff/login")
     response = client.post(
         "/staff/login",
-        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": user.email, "password": PASSWORD},
+        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": user.email, "password": password},
     )
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     code_page = client.get(response.headers["Location"])

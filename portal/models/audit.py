@@ -2,7 +2,8 @@
 
 Entries name records by id, never by content, so the log itself holds no personal data. The model
 refuses updates and deletes; on PostgreSQL a trigger (see the migration) refuses them too, and
-``audit verify`` finds any change made behind both.
+``audit verify`` finds any change made behind both: each entry's hash is keyed with a key kept
+outside the database, so someone who can write SQL cannot recompute the chain after a change.
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ class AuditEntry(db.Model):
     detail: Mapped[str | None] = mapped_column(String(200))
     previous_hash: Mapped[str] = mapped_column(String(64))
     entry_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # Which AUDIT_CHAIN_KEY key signed the entry: an id derived from the key, never the key, so the
+    # key can be rotated and every entry still verified under the key that signed it.
+    key_id: Mapped[str] = mapped_column(String(16))
 
 
 class AuditChainHead(db.Model):

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, Date, DateTime, ForeignKey, Index, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.crypto import EncryptedText
@@ -14,10 +15,12 @@ from portal.extensions import db
 from portal.models.referrals import CONSENT_GIVERS, CONSENT_METHODS, _one_of
 
 if TYPE_CHECKING:
+    from portal.models.cases import Case
     from portal.models.staff import StaffUser
 
 REVIEW_OUTCOMES = ("confirmed", "changed", "withdrawn")
 DISCLOSURE_BASES = ("consent", "child_protection", "court_order", "legal_duty")
+DISCLOSURE_STATUSES = ("pending", "approved", "declined")
 
 
 class ConsentRecord(db.Model):
@@ -82,18 +85,33 @@ class ConsentReview(db.Model):
 
 
 class Disclosure(db.Model):
-    """Personal data given to a third party: on a current consent naming them, or on a recorded
-    safeguarding or legal basis with its justification and the approving manager."""
+    """Personal data given to a third party: on a current consent naming them (shared as soon as
+    it is recorded), or on a recorded safeguarding or legal basis with its justification, which
+    waits as ``pending`` until a manager other than the recorder approves or declines it. Only an
+    approved disclosure counts as shared (``shared``)."""
 
     __tablename__ = "disclosures"
     __table_args__ = (
         _one_of("basis", DISCLOSURE_BASES),
+        _one_of("status", DISCLOSURE_STATUSES),
         CheckConstraint(
             "(basis = 'consent' AND consent_party_id IS NOT NULL)"
-            " OR (basis <> 'consent' AND justification IS NOT NULL AND approved_by_id IS NOT NULL)",
+            " OR (basis <> 'consent' AND justification IS NOT NULL)",
             name="has_its_basis",
         ),
+        # Consent needs no second person; without consent, a decision names who took it and when.
+        # (Not refusing decided_by_id = recorded_by_id here: rows from before this rule, when the
+        # recorder named the approver and could name themselves, are kept as they were recorded.
+        # The service refuses self-approval from now on.)
+        CheckConstraint(
+            "(basis = 'consent' AND status = 'approved' AND decided_by_id IS NULL AND decided_at IS NULL)"
+            " OR (basis <> 'consent' AND status = 'pending' AND decided_by_id IS NULL AND decided_at IS NULL)"
+            " OR (basis <> 'consent' AND status <> 'pending' AND decided_by_id IS NOT NULL AND decided_at IS NOT NULL)",
+            name="decision_says_who",
+        ),
+        CheckConstraint("(status = 'declined') = (decline_reason IS NOT NULL)", name="declined_says_why"),
         Index("ix_disclosures_case_disclosed_on", "case_id", "disclosed_on"),
+        Index("ix_disclosures_status", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -104,6 +122,17 @@ class Disclosure(db.Model):
     basis: Mapped[str] = mapped_column(String(16))
     consent_party_id: Mapped[int | None] = mapped_column(ForeignKey("consent_parties.id"))
     justification: Mapped[str | None] = mapped_column(EncryptedText)
-    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decline_reason: Mapped[str | None] = mapped_column(EncryptedText)
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    case: Mapped[Case] = relationship()
+
+    @hybrid_property
+    def shared(self) -> bool:
+        """Approved: on the timeline, in the list of disclosures and in a subject access response.
+        Works in a query too (``where(Disclosure.shared)``)."""
+        return self.status == "approved"

@@ -20,7 +20,11 @@ class StaffUser(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(EncryptedText)
     email_hash: Mapped[str] = mapped_column(LookupHash, unique=True)
     name: Mapped[str] = mapped_column(EncryptedText)
+    # Until the person chooses a password through a set-up link, this is the hash of a random one
+    # nobody was ever told: no usable password, yet a sign-in attempt costs the same work.
     password_hash: Mapped[str] = mapped_column(String(255))
+    # When the person last chose their password; None while they have no usable one.
+    password_chosen_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Space-separated roles of portal.services.roles; validated by the accounts service on every write.
     roles: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -41,6 +45,10 @@ class StaffUser(UserMixin, db.Model):
     recovery_codes: Mapped[list[RecoveryCode]] = relationship(
         back_populates="user", cascade="all, delete-orphan", order_by="RecoveryCode.id"
     )
+
+    @property
+    def has_password(self) -> bool:
+        return self.password_chosen_at is not None
 
     @property
     def role_set(self) -> frozenset[str]:
@@ -67,6 +75,26 @@ class RecoveryCode(db.Model):
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[StaffUser] = relationship(back_populates="recovery_codes")
+
+
+class SetUpLink(db.Model):
+    """A single-use link with which a person chooses their password and enrols their authenticator,
+    after their account is made or an administrator resets either. Only the token's digest is kept:
+    the token is 256 random bits, so the digest cannot be reversed by guessing, and a copy of the
+    database opens no account. A person has at most one link: a new one replaces the old, and a
+    link is deleted once used."""
+
+    __tablename__ = "staff_set_up_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id", ondelete="CASCADE"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    # Why it was sent ("new account", "password reset", "second factor reset"): the e-mail says so.
+    purpose: Mapped[str] = mapped_column(String(24))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[StaffUser] = relationship()
 
 
 class StaffSession(db.Model):

@@ -43,7 +43,7 @@ from portal.services.consent import (
     PrivacyNoticeChanged,
     current_privacy_notice,
 )
-from portal.services.mail import Mailer
+from portal.services.mail import Mailer, masked_address
 from portal.services.referrals import PrivacyAgreement, UnreachableFamily
 from portal.services.requests import DeclarationMissing, RequestRefused
 from portal.services.sealing import SealBroken, seal, unseal
@@ -66,6 +66,7 @@ class Journey:
     summary: Callable[[Any], list[SummarySection]]
     submit: Callable[..., Any]
     agreement_label: str
+    acknowledged_at: Callable[[Any], str | None]  # the e-mail address the reference goes to
 
 
 SELF = Journey(
@@ -77,6 +78,7 @@ SELF = Journey(
     submit=referrals.submit_self_referral,
     agreement_label="I have read the privacy notice and I agree to the SEND Partnership Service keeping "
     "these details to support us",
+    acknowledged_at=lambda answers: answers.contact.email,
 )
 PROFESSIONAL = Journey(
     name="professional",
@@ -87,6 +89,7 @@ PROFESSIONAL = Journey(
     submit=referrals.submit_professional_referral,
     agreement_label="I have read the privacy notice, which says how the service will use my details and "
     "the family's, and I will tell the family where to find it",
+    acknowledged_at=lambda answers: answers.referrer.email,
 )
 JOURNEYS = {journey.name: journey for journey in (SELF, PROFESSIONAL)}
 
@@ -181,25 +184,26 @@ def check(route: str) -> ResponseReturnValue:
         version_shown=request.form.get("privacy_version"),
         current_version=current_privacy_notice().version,
     )
+    answers = form.answers()
     try:
         referral = journey.submit(
-            form.answers(), agreement, submission_key, current_app.extensions["portal_mailer"], request_now()
+            answers, agreement, submission_key, current_app.extensions["portal_mailer"], request_now()
         )
     except (ConsentMissing, PrivacyNoticeChanged) as refusal:
         return _render_check(journey, form, sealed, agreement_error=str(refusal))
     except (IncompleteAttestation, UnreachableFamily) as refusal:
         form.add_problems(refusal.problems)
         return _render_form(journey, form)
-    session["confirmed_reference"] = referral.reference
+    _keep_confirmation(route, referral.reference, journey.acknowledged_at(answers))
     return redirect(url_for("public.confirmation", route=route))
 
 
 @bp.get("/refer/<any(self, professional):route>/confirmation")
 def confirmation(route: str) -> ResponseReturnValue:
-    reference = _confirmed_reference("SPS")
-    if not reference:
+    sent = _show_confirmation(route)
+    if sent is None:
         return redirect(url_for("public.start"))
-    return render_template("public/confirmation.html", journey=JOURNEYS[route], reference=reference)
+    return render_template("public/confirmation.html", journey=JOURNEYS[route], sent=sent)
 
 
 @bp.route("/requests/<any(records, foi, complaint):kind>", methods=["GET", "POST"])
@@ -220,28 +224,25 @@ def request_check(kind: str) -> ResponseReturnValue:
     if request.form.get("change") or not form.validate():
         return _render_form(journey, form)
     declared = request.form.get("declared") == "yes"
+    answers = form.answers()
     try:
-        sent = journey.submit(
-            form.answers(), declared, submission_key, current_app.extensions["portal_mailer"], request_now()
-        )
+        sent = journey.submit(answers, declared, submission_key, current_app.extensions["portal_mailer"], request_now())
     except DeclarationMissing as refusal:
         return _render_request_check(journey, form, sealed, declaration_error=str(refusal))
     except RequestRefused as refusal:
         form.add_problems(refusal.problems)
         return _render_form(journey, form)
-    session["confirmed_reference"] = sent.reference
-    session["confirmed_due_on"] = sent.due_on.isoformat()
+    _keep_confirmation(kind, sent.reference, answers.requester.email, sent.due_on)
     return redirect(url_for("public.request_confirmation", kind=kind))
 
 
 @bp.get("/requests/<any(records, foi, complaint):kind>/confirmation")
 def request_confirmation(kind: str) -> ResponseReturnValue:
     journey = REQUEST_JOURNEYS[kind]
-    reference = _confirmed_reference(information_requests.PREFIXES[journey.kind])
-    if not reference:
+    sent = _show_confirmation(kind)
+    if sent is None or sent.due_on is None:
         return redirect(url_for("public.start"))
-    due_on = dt.date.fromisoformat(session["confirmed_due_on"])
-    return render_template(journey.confirmation_template, journey=journey, reference=reference, due_on=due_on)
+    return render_template(journey.confirmation_template, journey=journey, sent=sent)
 
 
 def _seal_answers() -> str:
@@ -260,11 +261,36 @@ def _reopen(form_class: type[PublicForm]) -> tuple[Any, str, str]:
     return form_class(formdata=MultiDict(answers), meta={"csrf": False}), sealed, submission_key
 
 
-def _confirmed_reference(prefix: str) -> str | None:
-    """The reference just sent, if it belongs to this journey: after a subject access request, the
-    referral confirmation page must not show the SAR- reference as a referral's."""
-    reference = session.get("confirmed_reference")
-    return reference if isinstance(reference, str) and reference.startswith(f"{prefix}-") else None
+@dataclass(frozen=True)
+class Confirmation:
+    reference: str | None  # None once the page has shown it
+    sent_to: str | None  # the masked address the reference was e-mailed to, if one was given
+    due_on: dt.date | None = None  # an information request's reply date
+
+
+def _keep_confirmation(journey: str, reference: str, email: str | None, due_on: dt.date | None = None) -> None:
+    """What the confirmation page shows, kept in the signed cookie until it is shown. The address
+    is masked before it goes in: the cookie outlives the page on a shared computer."""
+    session["confirmation"] = {
+        "journey": journey,
+        "reference": reference,
+        "sent_to": masked_address(email) if email else None,
+        "due_on": due_on.isoformat() if due_on else None,
+    }
+
+
+def _show_confirmation(journey: str) -> Confirmation | None:
+    """The confirmation of what was just sent on ``journey`` (after a subject access request, the
+    referral confirmation page must not show the SAR- reference as a referral's). The reference is
+    shown once and then dropped from the cookie: the next person at a shared or library computer
+    who reloads the page, or comes back to it, must not learn it."""
+    kept = session.get("confirmation")  # signed: only _keep_confirmation wrote it
+    if not kept or kept.get("journey") != journey:
+        return None
+    if kept["reference"]:
+        session["confirmation"] = kept | {"reference": None}
+    due_on = dt.date.fromisoformat(kept["due_on"]) if kept["due_on"] else None
+    return Confirmation(kept["reference"], kept["sent_to"], due_on)
 
 
 def _render_form(journey: Journey | RequestJourney, form: PublicForm) -> str:

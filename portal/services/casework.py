@@ -1,5 +1,6 @@
-"""Casework: the cases list, a case and its timeline, notes, details, assignment and closure
-(design 6.3, 6.4, 6.7).
+"""Casework: the cases list, a case and its timeline, notes, details and closure (design 6.3, 6.4,
+6.7). Assigning a case is triage's one assignment rule (``triage.assign``), which moves its referral
+too.
 
 Edits carry the version the person saw: a save made against an older version is refused with an
 ``EditConflict`` holding both texts, so two people editing at once never silently overwrite each
@@ -26,7 +27,7 @@ from portal.services import accounts, audit, references
 from portal.services.audit import Actor
 from portal.services.clock import add_months, as_utc, london_day, long_date
 from portal.services.problems import Page, Refusal, page_number
-from portal.services.roles import can, holders
+from portal.services.roles import can
 from portal.services.validation import long_text, recorded_date_problem, retention_ends
 
 PAGE_SIZE = 25
@@ -129,6 +130,13 @@ def view_case(viewer: StaffUser, case_id: int, actor: Actor) -> Case | None:
     return get_case(viewer, case_id)
 
 
+def record_note_view(note: CaseNote, actor: Actor) -> None:
+    """A note shown on a page of its own (to edit it, or beside a colleague's newer save): the
+    look is audited as a look at the case, naming the note."""
+    audit.record(actor, "case note viewed", "case", note.case_id, detail=f"note {note.id}")
+    db.session.commit()
+
+
 def case_for_disclosures(case_id: int, actor: Actor) -> Case | None:
     """A case for its list of disclosures: the data protection team sees any case's list, but
     nothing else of the casework. The look is audited."""
@@ -182,14 +190,15 @@ def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
         select(ConsentRecord).where(ConsentRecord.case_id == case.id).options(selectinload(ConsentRecord.parties))
     ).all()
     reviews = db.session.scalars(select(ConsentReview).where(ConsentReview.case_id == case.id)).all()
-    disclosures = db.session.scalars(select(Disclosure).where(Disclosure.case_id == case.id)).all()
+    # Only approved disclosures were shared; one awaiting approval or declined is not on the timeline.
+    disclosures = db.session.scalars(select(Disclosure).where(Disclosure.case_id == case.id, Disclosure.shared)).all()
 
     staff_ids = {note.written_by_id for note in notes}
     if with_revisions:
         staff_ids |= {revision.written_by_id for note in notes for revision in note.revisions}
     staff_ids |= {entry.recorded_by_id for entry in (*contacts, *consents, *reviews, *disclosures)}
     staff_ids |= {consent.withdrawal_recorded_by_id for consent in consents if consent.withdrawal_recorded_by_id}
-    staff_ids |= {disclosure.approved_by_id for disclosure in disclosures if disclosure.approved_by_id}
+    staff_ids |= {disclosure.decided_by_id for disclosure in disclosures if disclosure.decided_by_id}
     names = accounts.staff_names(staff_ids)
 
     entries = [
@@ -231,7 +240,7 @@ def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
                 disclosure.recorded_at,
                 disclosure,
                 names.get(disclosure.recorded_by_id, ""),
-                approved_by=names.get(disclosure.approved_by_id or 0, ""),
+                approved_by=names.get(disclosure.decided_by_id or 0, ""),
             )
         )
     entries.sort(key=lambda entry: (entry.on, as_utc(entry.at)), reverse=True)
@@ -347,27 +356,6 @@ def _describe_details(details: CaseDetails) -> str:
         f"Category: {details.category or 'none'}\nLevel: {details.intervention_level or 'none'}\n"
         f"Status: {details.status}"
     )
-
-
-def staff_choices() -> tuple[list[StaffUser], list[StaffUser]]:
-    """Active staff a case can be assigned to, and the managers who can approve a disclosure,
-    from one query."""
-    active = sorted(
-        db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all(),
-        key=lambda user: user.name.casefold(),
-    )
-    assignable = holders(active, "be_assigned")
-    return assignable, holders(active, "approve_disclosure")
-
-
-def assign(case: Case, assignee_id: int, actor: Actor) -> None:
-    _refuse_if_closed(case, "assignee", "assigning it")
-    assignee = db.session.get(StaffUser, assignee_id)
-    if assignee is None or not assignee.active or not can(assignee, "be_assigned"):
-        raise CaseworkError({"assignee": "Choose a caseworker or volunteer with an active account"})
-    case.assigned_to_id = assignee.id
-    audit.record(actor, "case assigned", "case", case.id, detail=f"to staff {assignee.id}")
-    db.session.commit()
 
 
 def destruction_date(case: Case, retention_years: int) -> dt.date | None:

@@ -1,5 +1,9 @@
 """Demonstration data: staff of every role and clearly fictional referrals (names from a list of
-obviously invented people, addresses in Ofcom's and Royal Mail's example ranges)."""
+obviously invented people, addresses in Ofcom's and Royal Mail's example ranges).
+
+Development only (the commands refuse in production). Demo accounts keep a printed password and
+authenticator key, so that anyone trying the portal can sign in at once; every real account gets a
+set-up link instead, and nobody but its person ever knows its password."""
 
 from __future__ import annotations
 
@@ -55,13 +59,17 @@ FAMILIES = (
 
 def demo_account(email: str, name: str, roles: list[str], actor: Actor) -> tuple[str, str]:
     """Create or refresh a demo account, trained, with an authenticator already set up; returns
-    its new password and authenticator key."""
+    its new password and authenticator key.
+
+    The one exception to "nobody but the person knows their password": demo accounts are for
+    trying the portal in development (the commands refuse in production), so their password and
+    key are made here and printed, instead of being chosen through a set-up link."""
     password = accounts.generated_password()
     user = accounts.find_by_email(email)
     if user is None:
-        user = accounts.create_user(email, name, roles, password, actor, trained_on=actor.today)
-    else:
-        accounts.set_password(user, password, actor)
+        link_hours = dt.timedelta(hours=current_app.config["SET_UP_LINK_HOURS"])
+        user = accounts.create_user(email, name, roles, actor, link_hours, trained_on=actor.today).user
+    accounts.set_password(user, password, actor)
     secret = mfa.new_secret()
     user.totp_secret, user.totp_confirmed_at, user.totp_last_step = secret, actor.at, 0
     user.training_completed_on = actor.today

@@ -1,14 +1,16 @@
 """Outgoing e-mail, chosen by ``MAIL_URL``.
 
-``log://`` (the default) writes each message to the log, ``memory://`` keeps them in a list (for
-tests and local inspection), ``smtp://user:password@host:587`` sends with STARTTLS and
-``smtps://…`` with implicit TLS. A failure to send is logged and never undoes the work that asked
-for the e-mail: a stored referral stays stored whether or not its acknowledgement went out.
+``log://`` (the default outside production, which must name a relay) writes each message to the
+log with its addresses and references masked, ``memory://`` keeps them in a list (for tests and
+local inspection), ``smtp://user:password@host:587`` sends with STARTTLS and ``smtps://…`` with
+implicit TLS. A failure to send is logged and never undoes the work that asked for the e-mail: a
+stored referral stays stored whether or not its acknowledgement went out.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass, field
@@ -16,6 +18,24 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 log = logging.getLogger(__name__)
+
+# Any reference's shape (design section 4), whatever its prefix: the last group is hidden.
+_REFERENCE = re.compile(r"\b([A-Z]{3}-[0-9A-Z]{4})-[0-9A-Z]{4}\b")
+_ADDRESS = re.compile(r"[^\s@<>()\[\],;:\"']+@[^\s@<>()\[\],;:\"']+")
+
+
+def masked_address(address: str) -> str:
+    """``zoe.family@example.com`` as ``z***@example.com``: the first character and the domain."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at or not local:
+        return "***"
+    return f"{local[0]}***@{domain}"
+
+
+def masked(text: str) -> str:
+    """``text`` with every reference's last four characters and every address's local part hidden."""
+    text = _REFERENCE.sub(r"\1-****", text)
+    return _ADDRESS.sub(lambda match: masked_address(match.group(0)), text)
 
 
 @dataclass
@@ -40,7 +60,9 @@ class Mailer:
             self.outbox.append(message)
             return True
         if scheme == "log":
-            log.info("mail to %s: %s\n%s", to, subject, body)
+            # A log is read by more people, and kept longer, than the mail itself: it gets enough to
+            # see that a message went and roughly to whom, never an address or a reference whole.
+            log.info("mail to %s: %s\n%s", masked_address(to), masked(subject), masked(body))
             return True
         try:
             self._send_smtp(message)

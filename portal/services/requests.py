@@ -556,7 +556,7 @@ def record_clock_event(
     )
     request.status = "paused" if event in rules.PAUSES else "open"
     refresh_due_on(request)
-    audit.record(actor, f"request clock {event}", "information_request", request.id)
+    audit.record(actor, "request clock changed", "information_request", request.id, detail=event)
     db.session.commit()
 
 

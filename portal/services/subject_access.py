@@ -33,7 +33,7 @@ from portal.services.contact import METHOD_LABELS as CONTACT_LABELS
 from portal.services.deadlines import SubjectAccess
 from portal.services.disclosures import BASIS_LABELS
 from portal.services.pdf import Entry, ResponseDocument, Section, render_pdf
-from portal.services.redaction import MARKER, THIRD_PARTY_REASON, Redactor, Withholding
+from portal.services.redaction import MARKER, THIRD_PARTY_REASON, Redaction, Redactor, Withholding
 from portal.services.requests import (
     RequestRefused,
     date_problems,
@@ -262,9 +262,10 @@ def remove_withheld_name(request: InformationRequest, name: WithheldName, actor:
 # The response.
 
 
-def _person_entry(person: Person, whole_entries: set[int], log: list[Withholding], where: str) -> Entry:
+def _person_entry(person: Person, whole_entries: set[int], withheld: list[Redaction], where: str) -> Entry:
     if person.id in whole_entries:
-        log.append(Withholding(OTHER_PERSON, f"{where}: {PERSON_LABELS[person.role].lower()}", THIRD_PARTY_REASON))
+        line = Withholding(OTHER_PERSON, f"{where}: {PERSON_LABELS[person.role].lower()}", THIRD_PARTY_REASON)
+        withheld.append(Redaction(line, written=person.full_name))
         return Entry(PERSON_LABELS[person.role], None, [("Details", MARKER)])
     fields = (
         ("Name", person.full_name),
@@ -326,7 +327,9 @@ def _records_of(referral: Referral) -> _Records:
     return records
 
 
-def _sections_of(records: _Records, whole_entries: set[int], log: list[Withholding]) -> tuple[list[Section], list[str]]:
+def _sections_of(
+    records: _Records, whole_entries: set[int], withheld: list[Redaction]
+) -> tuple[list[Section], list[str]]:
     """The referral and its case as sections (empty ones left out); and the staff named in them."""
     referral, case, contacts = records.referral, records.case, records.contacts
     notes, consents, reviews, disclosures = records.notes, records.consents, records.reviews, records.disclosures
@@ -350,7 +353,7 @@ def _sections_of(records: _Records, whole_entries: set[int], log: list[Withholdi
                     ],
                 ),
                 *(
-                    _person_entry(person, whole_entries, log, f"Referral {referral.reference}")
+                    _person_entry(person, whole_entries, withheld, f"Referral {referral.reference}")
                     for person in referral.people
                 ),
             ],
@@ -429,7 +432,10 @@ def _sections_of(records: _Records, whole_entries: set[int], log: list[Withholdi
                         ("Recorded by", names.get(disclosure.recorded_by_id, "")),
                     ],
                 )
+                # Only approved disclosures were shared (one awaiting approval or declined was not);
+                # every recipient is still withheld by name (_third_parties).
                 for disclosure in disclosures
+                if disclosure.shared
             ],
         )
     )
@@ -491,10 +497,11 @@ def _third_parties(held: list[_Records], request: InformationRequest) -> _ThirdP
     return found
 
 
-def build_response(
-    request: InformationRequest, for_team: bool, withhold_staff_names: bool, today: dt.date
-) -> tuple[ResponseDocument, int]:
-    """The chosen records as a document, other people's data withheld; and how many items were."""
+def _redacted_sections(
+    request: InformationRequest, withhold_staff_names: bool
+) -> tuple[list[Section], list[Redaction]]:
+    """The chosen records as sections with other people's data withheld; and every withholding, in
+    the order the response shows them (whole entries first, then each replacement in text order)."""
     referral_ids = [record.referral_id for record in request.chosen_records]
     referrals = list(
         db.session.scalars(
@@ -508,7 +515,7 @@ def build_response(
     parties = _third_parties(held, request)
     sections: list[Section] = []
     staff: list[str] = []
-    withheld_whole: list[Withholding] = []
+    withheld_whole: list[Redaction] = []
     for records in held:
         referral_sections, named_staff = _sections_of(records, parties.whole_entries, withheld_whole)
         sections += referral_sections
@@ -540,14 +547,34 @@ def build_response(
         )
         for section in sections
     ]
+    return redacted, [*withheld_whole, *redactor.redactions]
+
+
+def build_response(
+    request: InformationRequest, for_team: bool, withhold_staff_names: bool, today: dt.date
+) -> tuple[ResponseDocument, int]:
+    """The chosen records as a document, other people's data withheld; and how many items were. The
+    team's copy carries the redaction log's lines (what kind, where, why), never the words withheld."""
+    sections, withheld = _redacted_sections(request, withhold_staff_names)
     document = ResponseDocument(
         reference=request.reference,
         subject_name=request.subject_name or request.requester_name,
         generated_on=today,
-        sections=redacted,
-        redaction_log=[*withheld_whole, *redactor.log] if for_team else None,
+        sections=sections,
+        redaction_log=[redaction.line for redaction in withheld] if for_team else None,
     )
-    return document, len(withheld_whole) + len(redactor.log)
+    return document, len(withheld)
+
+
+def response_preview(request: InformationRequest, withhold_staff_names: bool) -> list[Redaction] | None:
+    """Every withholding the response would make, with the words as the records write them, for the
+    data protection team to check on the request's page before any PDF is made, so nothing is
+    withheld unseen; None when there is no response to check (not a subject access request, closed,
+    or no records chosen). The words withheld are shown to the team only: no PDF carries them."""
+    if request.kind != "sar" or request.status == "closed" or not request.chosen_records:
+        return None
+    _, withheld = _redacted_sections(request, withhold_staff_names)
+    return withheld
 
 
 def response_pdf(

@@ -22,7 +22,7 @@ from portal.models.staff import StaffUser
 from portal.services import audit, references
 from portal.services.audit import Actor
 from portal.services.clock import add_months
-from portal.services.problems import Page, page_number
+from portal.services.problems import Page, Refusal, page_number
 from portal.services.roles import can
 from portal.services.validation import LONG_TEXT_MAX, InvalidInput, required_text
 
@@ -32,6 +32,11 @@ PAGE_SIZE = 25
 
 class TriageError(ValueError):
     """The decision cannot be taken as asked; the message says why."""
+
+
+class AssignmentRefused(Refusal):
+    """The referral and its case cannot be given to the person chosen; ``problems["assignee"]``
+    says why."""
 
 
 @dataclass(frozen=True)
@@ -95,21 +100,31 @@ def find_by_reference(viewer: StaffUser, text: str) -> Referral | None:
 
 def find_by_email(viewer: StaffUser, email: str, actor: Actor) -> list[Referral]:
     """Referrals naming this e-mail address for anyone in them (people rarely keep a reference).
-    The search itself is audited: it tells the searcher who has been in touch."""
-    hashes = keyring().lookup_hashes(normalise_email(email))
-    with_person = select(Person.referral_id).where(Person.email_hash.in_(hashes))
-    found = list(
+    The search itself is audited: it tells the searcher who has been in touch. The entry names
+    whom they looked for by the address's keyed look-up hash, the one stored beside the people it
+    matches, so the log can say who was searched for without holding the address itself (a hash
+    made under a key since rotated away matches people only until ``rotate-keys`` re-keys them)."""
+    normalised = normalise_email(email)
+    ring = keyring()
+    with_person = select(Person.referral_id).where(Person.email_hash.in_(ring.lookup_hashes(normalised)))
+    found_ids = db.session.scalars(
+        _scoped(select(Referral.id), viewer)
+        .where(Referral.id.in_(with_person))
+        .order_by(Referral.submitted_at.desc(), Referral.id.desc())
+        .limit(PAGE_SIZE)
+    ).all()
+    sought = ring.lookup_hash(normalised)
+    audit.record(actor, "referrals searched by email", detail=f"email hash {sought}; {len(found_ids)} found")
+    # Committed before the referrals are loaded, so the commit does not expire what the page shows.
+    db.session.commit()
+    return list(
         db.session.scalars(
-            _scoped(select(Referral), viewer)
-            .where(Referral.id.in_(with_person))
+            select(Referral)
+            .where(Referral.id.in_(found_ids))
             .options(selectinload(Referral.attestations))
-            .order_by(Referral.submitted_at.desc())
-            .limit(PAGE_SIZE)
+            .order_by(Referral.submitted_at.desc(), Referral.id.desc())
         ).all()
     )
-    audit.record(actor, "referrals searched by email", detail=f"{len(found)} found")
-    db.session.commit()
-    return found
 
 
 def get_referral(viewer: StaffUser, referral_id: int) -> Referral | None:
@@ -144,16 +159,31 @@ def assignable_staff() -> list[StaffUser]:
     )
 
 
-def assign(referral: Referral, assignee_id: int, actor: Actor) -> None:
-    assignee = db.session.get(StaffUser, assignee_id)
+def assign(referral: Referral, assignee_id: int | None, actor: Actor) -> StaffUser:
+    """The one assignment rule, whichever page it is made from: the referral and the case opened
+    from it go to the same person together. Moving only the case would leave the previous worker
+    with the referral page, the family's details and a contact log that shows on the case.
+    Returns the person they now belong to."""
+    case = case_of(referral)
+    if case is not None and case.status == "closed":
+        raise AssignmentRefused({"assignee": "Reopen the case before assigning it"})
+    assignee = db.session.get(StaffUser, assignee_id) if assignee_id else None
     if assignee is None or not assignee.active or not can(assignee, "be_assigned"):
-        raise TriageError("Choose a caseworker or volunteer with an active account")
+        raise AssignmentRefused({"assignee": "Choose a caseworker or volunteer with an active account"})
     referral.assigned_to_id = assignee.id
-    case = db.session.scalar(select(Case).where(Case.referral_id == referral.id))
-    if case is not None:
+    if case is None:
+        audit.record(actor, "referral assigned", "referral", referral.id, detail=f"to staff {assignee.id}")
+    else:
         case.assigned_to_id = assignee.id
-    audit.record(actor, "referral assigned", "referral", referral.id, detail=f"to staff {assignee.id}")
+        # Both records name each other, so the log filtered by either shows the move.
+        audit.record(
+            actor, "referral assigned", "referral", referral.id, detail=f"to staff {assignee.id}, with case {case.id}"
+        )
+        audit.record(
+            actor, "case assigned", "case", case.id, detail=f"to staff {assignee.id}, with referral {referral.id}"
+        )
     db.session.commit()
+    return assignee
 
 
 def case_of(referral: Referral) -> Case | None:

@@ -1,16 +1,18 @@
-"""Staff accounts: list, create, roles, deactivation, second-factor reset, training and the
-Volunteer Agreement (admin and manager)."""
+"""Staff accounts: list, create, roles, deactivation, set-up links (a password or second-factor
+reset), training and the Volunteer Agreement (admin and manager), never for one's own account."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from portal.extensions import db
 from portal.models.staff import StaffUser
-from portal.request_time import request_today
-from portal.services import accounts, audit
-from portal.services.accounts import AccountError
+from portal.request_time import request_now, request_today
+from portal.services import accounts
+from portal.services.accounts import AccountError, LinkPost, LinkSent, OwnAccount
 from portal.services.roles import ROLE_LABELS, ROLES
 from portal.services.validation import DateParts, InvalidInput, real_date
 from portal.staff.access import allow, current_actor, staff_blueprint
@@ -18,7 +20,13 @@ from portal.staff.access import allow, current_actor, staff_blueprint
 bp = staff_blueprint("staff_admin", __name__)
 
 
-ERROR_ANCHORS = {"roles": "roles", "trained_on": "trained_on-day", "active": "active"}
+ERROR_ANCHORS = {"roles": "roles", "trained_on": "trained_on-day"}
+
+
+@bp.errorhandler(OwnAccount)
+def own_account_refused(error: OwnAccount) -> ResponseReturnValue:
+    # Only a hand-made POST gets here: the page for one's own account shows none of these forms.
+    return render_template("staff/admin/own_account.html", message=str(error)), 403
 
 
 def _role_items(chosen: set[str] | frozenset[str]) -> list[dict[str, object]]:
@@ -36,12 +44,26 @@ def _user_or_404(user_id: int) -> StaffUser:
     return user
 
 
+def _link_post() -> LinkPost:
+    return LinkPost(
+        mailer=current_app.extensions["portal_mailer"],
+        # The link is built on the host this request came to. Only a signed-in administrator's own
+        # CSRF-checked POST sends one, so nobody else can make it point at a host of theirs.
+        link_for=lambda token: url_for("staff_auth.set_up_password", token=token, _external=True),
+        valid_for=dt.timedelta(hours=current_app.config["SET_UP_LINK_HOURS"]),
+    )
+
+
 def _render_user(user: StaffUser, errors: dict[str, str] | None = None, status: int = 200) -> ResponseReturnValue:
+    # Drawn for a look and after a refused change alike: either way the account was seen.
+    accounts.record_account_view(user, current_actor())
     config, today = current_app.config, request_today()
     return (
         render_template(
             "staff/admin/user.html",
             user=user,
+            own_account=accounts.is_own_account(user, current_actor()),
+            set_up_link=accounts.set_up_link_status(user, request_now()),
             errors=errors or {},
             training_expires=accounts.training_expires_on(user, config["TRAINING_VALID_MONTHS"]),
             gaps=accounts.access_gaps(
@@ -62,12 +84,20 @@ def _done(person: StaffUser, message: str) -> ResponseReturnValue:
     return redirect(url_for("staff_admin.user", user_id=person.id))
 
 
+def _link_sent(sent: LinkSent, before: str = "") -> ResponseReturnValue:
+    # The administrator learns where the link went and until when, never the link itself.
+    if sent.delivered:
+        until = accounts.until_text(sent.expires_at)
+        said = f"A set-up link has been emailed to {sent.address}. It works once, until {until}."
+    else:
+        said = f"The set-up link could not be emailed to {sent.address}. Try sending a new set-up link."
+    return _done(sent.user, f"{before} {said}".strip())
+
+
 @bp.get("/admin/users")
 @allow("manage_accounts")
 def users() -> ResponseReturnValue:
-    people = sorted(
-        db.session.scalars(db.select(StaffUser)).all(), key=lambda user: (not user.active, user.name.casefold())
-    )
+    people = accounts.staff_list(current_actor())
     config, today = current_app.config, request_today()
     return render_template(
         "staff/admin/users.html",
@@ -88,15 +118,14 @@ def new_user() -> ResponseReturnValue:
     errors: dict[str, str] = {}
     form = request.form
     if request.method == "POST":
-        password = accounts.generated_password()
         try:
-            user = accounts.create_user(
-                form.get("email", ""), form.get("name", ""), form.getlist("roles"), password, current_actor()
+            sent = accounts.invite(
+                form.get("email", ""), form.get("name", ""), form.getlist("roles"), current_actor(), _link_post()
             )
         except AccountError as error:
             errors.update(error.problems)
         else:
-            return render_template("staff/admin/created.html", user=user, password=password), 201
+            return _link_sent(sent, "Account created.")
     chosen = set(form.getlist("roles"))
     return render_template(
         "staff/admin/new_user.html",
@@ -104,16 +133,14 @@ def new_user() -> ResponseReturnValue:
         errors_list=_errors_list(errors),
         form=form,
         role_items=_role_items(chosen),
+        link_hours=current_app.config["SET_UP_LINK_HOURS"],
     ), (400 if errors else 200)
 
 
 @bp.get("/admin/users/<int:user_id>")
 @allow("manage_accounts")
 def user(user_id: int) -> ResponseReturnValue:
-    person = _user_or_404(user_id)
-    audit.record(current_actor(), "staff account viewed", "staff_user", person.id)
-    db.session.commit()
-    return _render_user(person)
+    return _render_user(_user_or_404(user_id))
 
 
 @bp.post("/admin/users/<int:user_id>/roles")
@@ -131,24 +158,27 @@ def change_roles(user_id: int) -> ResponseReturnValue:
 @allow("manage_accounts")
 def set_active(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
-    try:
-        if request.form.get("active") == "yes":
-            accounts.reactivate(person, current_actor())
-            message = "Account reactivated and unlocked."
-        else:
-            accounts.deactivate(person, current_actor())
-            message = "Account deactivated. Every session it had has ended."
-    except AccountError as error:
-        return _render_user(person, error.problems, 400)
-    return _done(person, message)
+    if request.form.get("active") == "yes":
+        accounts.reactivate(person, current_actor())
+        return _done(person, "Account reactivated and unlocked.")
+    accounts.deactivate(person, current_actor())
+    return _done(person, "Account deactivated. Every session it had has ended.")
+
+
+@bp.post("/admin/users/<int:user_id>/set-up-link")
+@allow("manage_accounts")
+def send_set_up_link(user_id: int) -> ResponseReturnValue:
+    person = _user_or_404(user_id)
+    sent = accounts.send_password_reset(person, current_actor(), _link_post())
+    return _link_sent(sent, "Password reset. Every session they had has ended.")
 
 
 @bp.post("/admin/users/<int:user_id>/reset-mfa")
 @allow("manage_accounts")
 def reset_mfa(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
-    accounts.reset_mfa(person, current_actor())
-    return _done(person, "Second factor reset. They will set up an authenticator app when they next sign in.")
+    sent = accounts.reset_mfa(person, current_actor(), _link_post())
+    return _link_sent(sent, "Second factor reset. Every session they had has ended.")
 
 
 @bp.post("/admin/users/<int:user_id>/training")

@@ -2,71 +2,49 @@
 
 from __future__ import annotations
 
-import math
-
 from flask import render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
 
-from portal.extensions import db
-from portal.models.audit import AuditEntry
-from portal.models.staff import StaffUser
-from portal.staff.access import allow, staff_blueprint
+from portal.converters import record_id, requested_page
+from portal.services.audit_actions import AUDIT_ACTIONS, label
+from portal.services.audit_log import RECORD_TYPES, AuditFilter, entries_page, staff_names
+from portal.staff.access import allow, current_actor, staff_blueprint
 
 bp = staff_blueprint("staff_audit", __name__)
-
-PAGE_SIZE = 50
-RECORD_TYPES = ("referral", "case", "staff_user")
 
 
 @bp.get("/audit")
 @allow("read_audit_log")
 def audit_log() -> ResponseReturnValue:
-    actor = request.args.get("actor", type=int)
-    record_type = request.args.get("record_type") if request.args.get("record_type") in RECORD_TYPES else None
-    record_id = request.args.get("record_id", type=int)
-    action = (request.args.get("action") or "").strip()[:48]
-    conditions = []
-    if actor:
-        conditions.append(AuditEntry.actor_id == actor)
-    if record_type:
-        conditions.append(AuditEntry.record_type == record_type)
-    if record_id:
-        conditions.append(AuditEntry.record_id == record_id)
-    if action:
-        conditions.append(AuditEntry.action == action)
-    total = db.session.scalar(select(func.count(AuditEntry.id)).where(*conditions)) or 0
-    pages = max(1, math.ceil(total / PAGE_SIZE))
-    number = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
-    entries = db.session.scalars(
-        select(AuditEntry)
-        .where(*conditions)
-        .order_by(AuditEntry.sequence.desc())
-        .limit(PAGE_SIZE)
-        .offset((number - 1) * PAGE_SIZE)
-    ).all()
-    staff = {user.id: user.name for user in db.session.scalars(select(StaffUser)).all()}
-    actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    filters = {name: value for name, value in request.args.items() if name != "page" and value}
+    chosen = AuditFilter.chosen(
+        actor_id=record_id(request.args.get("actor")),
+        action=request.args.get("action"),
+        record_type=request.args.get("record_type"),
+        record_id=record_id(request.args.get("record_id")),
+    )
+    page = entries_page(chosen, requested_page(request.args.get("page")), current_actor())
+    staff = staff_names()
     return render_template(
         "staff/audit.html",
-        entries=entries,
+        page=page,
         staff=staff,
-        total=total,
-        number=number,
-        pages=pages,
-        filters=filters,
+        label=label,
+        filters={name: value for name, value in request.args.items() if name != "page" and value},
         actor_items=[{"value": "", "text": "Anyone"}]
         + [
-            {"value": str(staff_id), "text": name, "selected": staff_id == actor}
-            for staff_id, name in sorted(staff.items(), key=lambda item: item[1])
+            {"value": str(staff_id), "text": name, "selected": staff_id == chosen.actor_id}
+            for staff_id, name in sorted(staff.items(), key=lambda item: item[1].casefold())
         ],
         type_items=[{"value": "", "text": "Any record"}]
         + [
-            {"value": value, "text": value.replace("_", " ").capitalize(), "selected": value == record_type}
-            for value in RECORD_TYPES
+            {"value": value, "text": text, "selected": value == chosen.record_type}
+            for value, text in RECORD_TYPES.items()
         ],
         action_items=[{"value": "", "text": "Any action"}]
-        + [{"value": value, "text": value, "selected": value == action} for value in actions],
-        record_id=record_id,
+        + [
+            {"value": action, "text": text, "selected": action == chosen.action}
+            for action, text in sorted(AUDIT_ACTIONS.items(), key=lambda item: item[1])
+        ],
+        record_id=chosen.record_id,
+        record_types=RECORD_TYPES,
     )

@@ -1,63 +1,83 @@
-"""Staff sign-in (password, then the second factor), enrolment, sign-out and the person's own
-password and authenticator changes."""
+"""Staff sign-in (password, then the second factor), set-up links (a password chosen and an
+authenticator enrolled by the person alone), sign-out and the person's own password and
+authenticator changes."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import urlsplit
 
-from flask import current_app, redirect, render_template, request, session, url_for
+from flask import Response, after_this_request, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 
-from portal.crypto import keyring, normalise_email
-from portal.extensions import db, limiter
-from portal.models.staff import StaffUser
+from portal.crypto import keyring
+from portal.extensions import limiter
+from portal.models.staff import SetUpLink, StaffUser
 from portal.request_time import request_now
-from portal.services import accounts, mfa, signin
+from portal.services import accounts, mfa, set_up, signin
 from portal.services.accounts import AccountError
 from portal.services.clock import london_datetime
-from portal.services.signin import AccountLocked, SignInRefused
-from portal.sessions import end_sessions_of
+from portal.services.set_up import InvalidEnrolmentCode, LinkUnusable
+from portal.services.signin import AccountLocked, CodeTriesUsedUp, InvalidCode, SignInRefused
+from portal.sessions import STAFF_PREFIX, end_sessions_of, known_browser_cookie_name, set_known_browser_cookie
 from portal.staff.access import allow, current_actor, no_personal_data, sign_in_page, staff_blueprint
-from portal.staff.forms import CodeForm, CurrentPasswordForm, EnrolForm, PasswordChangeForm, SignInForm
+from portal.staff.forms import (
+    ChoosePasswordForm,
+    CodeForm,
+    CurrentPasswordForm,
+    EnrolForm,
+    PasswordChangeForm,
+    SignInForm,
+)
 
 bp = staff_blueprint("staff_auth", __name__)
 
-# Between the password and the second factor the person is not signed in; the half-way state
-# lasts this long before they must start again.
-PENDING_FOR = dt.timedelta(minutes=10)
 ENDED_MESSAGES = {
     "idle": "You were signed out because you had not done anything for a while. Sign in again to carry on.",
     "absolute": "You were signed out because you have been signed in for the longest time allowed. Sign in again.",
     "signed-out": "You have signed out.",
+    "codes": str(CodeTriesUsedUp()),
 }
-
-
-def _account_key() -> str:
-    """Rate-limit key for one account, whichever client tries it; the address is hashed so the
-    limiter's storage holds no e-mail addresses."""
-    email = normalise_email(request.form.get("email", ""))
-    return "account:" + keyring().lookup_hash(email)
+# The longest ``next`` kept: it rides in the pre-sign-in cookie, which browsers drop beyond 4 KB.
+LONGEST_NEXT = 1000
+ENCODED_CONTROL_OR_BACKSLASH = re.compile(r"%(?:[01][0-9a-f]|7f|5c)", re.IGNORECASE)
 
 
 def _sign_in_limit() -> str:
+    # Per client address only. A limit per account, whoever tries it, would let anyone keep a
+    # colleague out by spending it; signin's ceiling and holds guard each account instead.
     return current_app.config["SIGN_IN_RATE_LIMIT"]
 
 
 def _safe_next(target: str | None) -> str:
-    # Only a path inside the back office: never another site (an open redirect).
-    if target and target.startswith("/staff") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("staff_triage.dashboard")
+    """Where to go after signing in: a path inside the back office, else the dashboard. ``next``
+    is whatever the address bar said, so it is refused when it could leave the site (an open
+    redirect: "//evil.example", "https:evil.example", a backslash, or a tab or newline, which
+    browsers drop, so "/\t/evil.example" is "//evil.example") or split the Location header (CR or
+    LF: a 500 once the code is used up, or a header of the sender's choosing)."""
+    if not target or len(target) > LONGEST_NEXT:
+        return url_for("staff_triage.dashboard")
+    if any(not character.isprintable() or character.isspace() or character == "\\" for character in target):
+        return url_for("staff_triage.dashboard")
+    if ENCODED_CONTROL_OR_BACKSLASH.search(target):  # the same, percent-encoded once more
+        return url_for("staff_triage.dashboard")
+    parts = urlsplit(target)
+    inside = parts.path == STAFF_PREFIX or parts.path.startswith(STAFF_PREFIX + "/")
+    if parts.scheme or parts.netloc or not inside or "//" in parts.path:
+        return url_for("staff_triage.dashboard")
+    return target
+
+
+def _known_browser() -> str | None:
+    return request.cookies.get(known_browser_cookie_name(current_app))
 
 
 def _pending_user() -> StaffUser | None:
-    user_id, since = session.get("pending_user_id"), session.get("pending_since")
-    if not user_id or not since or request_now() - dt.datetime.fromisoformat(since) > PENDING_FOR:
-        return None
-    user = db.session.get(StaffUser, user_id)
-    return user if user is not None and user.active else None
+    pending = signin.resume(session, request_now())
+    return pending.user if pending else None
 
 
 def _locked_message(error: AccountLocked) -> str:
@@ -67,7 +87,6 @@ def _locked_message(error: AccountLocked) -> str:
 @bp.route("/login", methods=["GET", "POST"])
 @sign_in_page
 @limiter.limit(_sign_in_limit, methods=["POST"])
-@limiter.limit(_sign_in_limit, key_func=_account_key, methods=["POST"])
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("staff_triage.dashboard"))
@@ -75,18 +94,15 @@ def login() -> ResponseReturnValue:
     problem = None
     if form.validate_on_submit():
         try:
-            user = signin.check_password(form.email.data, form.password.data, current_actor(), request_now())
-        except AccountLocked as error:
-            problem = _locked_message(error)
+            pending = signin.check_password(form.email.data, form.password.data, current_actor(), _known_browser())
         except SignInRefused as error:
             problem = str(error)
         else:
+            user = pending.user
             session.clear()
-            session["pending_user_id"] = user.id
-            session["pending_since"] = request_now().isoformat()
+            session.update(pending.state())
             session["next"] = _safe_next(request.args.get("next"))
-            session.regenerate()
-            return redirect(url_for("staff_auth.second_factor" if user.mfa_enrolled else "staff_auth.enrol"))
+            return redirect(url_for("staff_auth.second_factor" if user.mfa_enrolled else "staff_auth.set_up_needed"))
     ended = ENDED_MESSAGES.get(request.args.get("ended", ""))
     return render_template("staff/login.html", form=form, problem=problem, ended=ended)
 
@@ -95,43 +111,53 @@ def login() -> ResponseReturnValue:
 @sign_in_page
 @limiter.limit(_sign_in_limit, methods=["POST"])
 def second_factor() -> ResponseReturnValue:
-    user = _pending_user()
-    if user is None or not user.mfa_enrolled:
+    pending = signin.resume(session, request_now())
+    if pending is None or not pending.user.mfa_enrolled:
         return redirect(url_for("staff_auth.login"))
     form = CodeForm()
     problem = None
     if form.validate_on_submit():
         try:
-            signin.check_second_factor(user, form.code.data, current_actor(), request_now())
+            signin.check_second_factor(pending, form.code.data, current_actor(), _known_browser())
+        except CodeTriesUsedUp:
+            session.clear()
+            return redirect(url_for("staff_auth.login", ended="codes"))
         except AccountLocked as error:
             problem = _locked_message(error)
-        except SignInRefused as error:
+        except InvalidCode as error:
             problem = str(error)
+            session.update(error.still_pending.state())
         else:
-            return _complete_sign_in(user)
+            return _complete_sign_in(pending.user)
     return render_template("staff/code.html", form=form, problem=problem)
 
 
 def _complete_sign_in(user: StaffUser) -> ResponseReturnValue:
-    target = session.get("next") or url_for("staff_triage.dashboard")
+    target = _safe_next(session.get("next"))
+    known_browser = signin.remember_browser(_known_browser(), user, request_now())
     session.clear()
     login_user(user)
     session.regenerate()
+
+    @after_this_request
+    def remember_this_browser(response: Response) -> Response:
+        set_known_browser_cookie(current_app, response, known_browser, dt.timedelta(days=signin.KNOWN_BROWSER_DAYS))
+        return response
+
     return redirect(target)
 
 
-def _enrolment_secret() -> str:
-    sealed = session.get("enrol_secret")
+def _enrolment_secret(key: str = "enrol_secret") -> str:
+    sealed = session.get(key)
     if sealed:
         return keyring().decrypt(sealed)
     secret = mfa.new_secret()
-    # Even half-way, the secret is personal-data grade: stored encrypted in the session row.
-    session["enrol_secret"] = keyring().encrypt(secret)
+    # Even half-way, the secret is personal-data grade: kept encrypted in the session.
+    session[key] = keyring().encrypt(secret)
     return secret
 
 
-def _render_enrolment(user: StaffUser, form: EnrolForm, problem: str | None, action: str) -> str:
-    secret = _enrolment_secret()
+def _render_enrolment(user: StaffUser, secret: str, form: EnrolForm, problem: str | None, action: str) -> str:
     uri = mfa.provisioning_uri(secret, user.email)
     return render_template(
         "staff/enrol.html",
@@ -143,30 +169,93 @@ def _render_enrolment(user: StaffUser, form: EnrolForm, problem: str | None, act
     )
 
 
-@bp.route("/login/enrol", methods=["GET", "POST"])
+@bp.get("/login/set-up-needed")
 @sign_in_page
-@limiter.limit(_sign_in_limit, methods=["POST"])
-def enrol() -> ResponseReturnValue:
+def set_up_needed() -> ResponseReturnValue:
+    """Where a correct password for an account without an authenticator leads: no further. An
+    authenticator is enrolled only through the person's set-up link, so that whoever learns a
+    password after a second-factor reset cannot add their own phone."""
     user = _pending_user()
     if user is None or user.mfa_enrolled:
         return redirect(url_for("staff_auth.login"))
+    set_up.refuse_enrolment_without_link(user, current_actor())
+    session.clear()
+    return render_template("staff/set_up/needed.html"), 403
+
+
+def _set_up_link(token: str) -> SetUpLink | ResponseReturnValue:
+    try:
+        return set_up.open_link(token, current_actor())
+    except LinkUnusable as error:
+        # 410 for a link past its time, 404 for one never issued, used or replaced: the page says
+        # the same either way, and neither says whose link it was.
+        return render_template("staff/set_up/unusable.html", expired=error.expired), 410 if error.expired else 404
+
+
+@bp.route("/set-up/<token>", methods=["GET", "POST"])
+@sign_in_page
+@limiter.limit(_sign_in_limit)  # every try of a link, GET or POST, counts for the client
+def set_up_password(token: str) -> ResponseReturnValue:
+    """The first step of a set-up link: the person chooses their password (skipped when they
+    have one, after a second-factor reset)."""
+    link = _set_up_link(token)
+    if not isinstance(link, SetUpLink):
+        return link
+    if not set_up.needs_password(link):
+        return redirect(url_for("staff_auth.set_up_authenticator", token=token))
+    form = ChoosePasswordForm()
+    if form.validate_on_submit():
+        try:
+            complete = set_up.choose_password(link, form.new.data, current_actor())
+        except AccountError as error:
+            form.new.errors = [str(error)]
+        else:
+            if complete:
+                session["set_up_done"] = ""
+                return redirect(url_for("staff_auth.set_up_done"))
+            return redirect(url_for("staff_auth.set_up_authenticator", token=token))
+    return render_template("staff/set_up/password.html", form=form, user=link.user, token=token)
+
+
+@bp.route("/set-up/<token>/authenticator", methods=["GET", "POST"])
+@sign_in_page
+@limiter.limit(_sign_in_limit)
+def set_up_authenticator(token: str) -> ResponseReturnValue:
+    """The second step: the person's authenticator app, as at any enrolment (QR code, key, a code
+    to confirm), then their recovery codes."""
+    link = _set_up_link(token)
+    if not isinstance(link, SetUpLink):
+        return link
+    if set_up.needs_password(link):
+        return redirect(url_for("staff_auth.set_up_password", token=token))
+    # One secret per link: a browser that opens two people's links never mixes their keys.
+    secret_key = f"set_up_secret_{link.id}"
     form = EnrolForm()
     problem = None
     if form.validate_on_submit():
         try:
-            codes = signin.confirm_enrolment(user, _enrolment_secret(), form.code.data, current_actor(), request_now())
-        except AccountLocked as error:
-            problem = _locked_message(error)
-        except SignInRefused as error:
+            codes = set_up.enrol_authenticator(link, _enrolment_secret(secret_key), form.code.data, current_actor())
+        except InvalidEnrolmentCode as error:
             problem = str(error)
         else:
-            # Straight on to the recovery codes (shown once); from there, where they were going.
-            target = session.get("next") or url_for("staff_triage.dashboard")
-            _complete_sign_in(user)
-            session["after_codes"] = target
-            session["recovery_codes"] = keyring().encrypt("\n".join(codes))
-            return redirect(url_for("staff_auth.recovery_codes"))
-    return _render_enrolment(user, form, problem, url_for("staff_auth.enrol"))
+            session.pop(secret_key, None)
+            session["set_up_done"] = keyring().encrypt("\n".join(codes))
+            return redirect(url_for("staff_auth.set_up_done"))
+    secret = _enrolment_secret(secret_key)
+    action = url_for("staff_auth.set_up_authenticator", token=token)
+    return _render_enrolment(link.user, secret, form, problem, action)
+
+
+@bp.get("/set-up/done")
+@sign_in_page
+def set_up_done() -> ResponseReturnValue:
+    """The end of set-up, said once: the new recovery codes, if an authenticator was enrolled
+    (they leave the session as they are shown), and the way to sign in."""
+    if "set_up_done" not in session:
+        return redirect(url_for("staff_auth.login"))
+    sealed = session.pop("set_up_done")
+    codes = keyring().decrypt(sealed).split("\n") if sealed else []
+    return render_template("staff/set_up/done.html", codes=codes)
 
 
 @bp.get("/recovery-codes")
@@ -245,7 +334,9 @@ def change_second_factor() -> ResponseReturnValue:
         ):
             session.pop("enrol_secret", None)
             session["changing_factor"] = True
-            return _render_enrolment(current_user, EnrolForm(), None, url_for("staff_auth.change_second_factor"))
+            return _render_enrolment(
+                current_user, _enrolment_secret(), EnrolForm(), None, url_for("staff_auth.change_second_factor")
+            )
         form.current.errors = ["Your current password is not correct"]
         return render_template(
             "staff/account.html",
@@ -268,4 +359,6 @@ def change_second_factor() -> ResponseReturnValue:
             session.regenerate()
             return redirect(url_for("staff_auth.recovery_codes"))
         problem = "Enter a correct code from your new authenticator app"
-    return _render_enrolment(current_user, form, problem, url_for("staff_auth.change_second_factor"))
+    return _render_enrolment(
+        current_user, _enrolment_secret(), form, problem, url_for("staff_auth.change_second_factor")
+    )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from portal.models.cases import Case
+from portal.converters import record_id, requested_page
+from portal.models.cases import Case, CaseNote
 from portal.request_time import request_today
-from portal.services import casework, contact, disclosures, references
+from portal.services import casework, contact, disclosures, references, triage
 from portal.services.casework import CaseDetails, CaseFilter, CaseworkError, EditConflict
 from portal.services.consent import (
     GIVER_LABELS,
@@ -23,9 +24,17 @@ from portal.services.consent import (
     withdraw_consent,
 )
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
-from portal.services.disclosures import BASIS_LABELS, DisclosureRefused, DisclosureRequest
+from portal.services.disclosures import (
+    BASIS_LABELS,
+    DECISIONS,
+    DecisionRefused,
+    DisclosureRefused,
+    DisclosureRequest,
+    SelfApprovalRefused,
+)
+from portal.services.disclosures import STATUS_LABELS as DISCLOSURE_STATUS_LABELS
 from portal.services.roles import can
-from portal.services.triage import assignable_staff
+from portal.services.triage import AssignmentRefused, assignable_staff
 from portal.staff.access import allow, current_actor, staff_blueprint
 from portal.staff.forms import date_from_form, with_date_error
 
@@ -59,13 +68,13 @@ def cases() -> ResponseReturnValue:
             search_error = "No case you can see came from a referral with that reference"
     chosen = CaseFilter(
         status=request.args.get("status") if request.args.get("status") in STATUS_LABELS else None,
-        worker_id=request.args.get("worker", type=int),
+        worker_id=record_id(request.args.get("worker")),
         mine=request.args.get("mine") == "yes",
         review_due=request.args.get("review") == "due",
         review_overdue=request.args.get("review") == "overdue",
     )
     today = request_today()
-    page = casework.cases_page(current_user, chosen, today, request.args.get("page", 1, type=int) or 1)
+    page = casework.cases_page(current_user, chosen, today, requested_page(request.args.get("page")))
     sees_all = casework.sees_every_case(current_user)
     return render_template(
         "staff/cases.html",
@@ -89,23 +98,27 @@ def cases() -> ResponseReturnValue:
     )
 
 
-def _case_or_404(case_id: int, viewing: bool = False) -> Case:
-    if viewing:
-        found = casework.view_case(current_user, case_id, current_actor())
-    else:
-        found = casework.get_case(current_user, case_id)
+def _case_or_404(case_id: int) -> Case:
+    """The case for a change to it (the change audits itself)."""
+    found = casework.get_case(current_user, case_id)
     if found is None:
         abort(404)  # not there, or not theirs: the same answer either way
     return found
 
 
 def _render_case(
-    case: Case,
+    case_id: int,
     errors: dict[str, str] | None = None,
     form: dict[str, str] | None = None,
     status: int = 200,
     withdrawing: int | None = None,
 ) -> ResponseReturnValue:
+    """The case page, for a look or redrawn after a refused change. Every case page is drawn
+    here, and here the look is audited (by ``view_case``, which loads the case after the entry
+    is committed), so no way of reading a case, an empty note posted included, leaves no trace."""
+    case = casework.view_case(current_user, case_id, current_actor())
+    if case is None:
+        abort(404)  # not there, or not theirs: the same answer either way
     config = current_app.config
     errors, form = errors or {}, form or {}
     anchors = ERROR_ANCHORS
@@ -117,7 +130,7 @@ def _render_case(
             "withdrawn_method": f"withdrawn_method-{withdrawing}",
         }
     can_decide = can(current_user, "decide_casework")
-    assignable, managers = casework.staff_choices() if can_decide else ([], [])
+    assignable = assignable_staff() if can_decide else []
     return (
         render_template(
             "staff/case.html",
@@ -133,7 +146,8 @@ def _render_case(
             categories=config["CASE_CATEGORIES"],
             levels=config["INTERVENTION_LEVELS"],
             parties=disclosures.named_parties(case) if can_decide else [],
-            managers=managers,
+            held_disclosures=disclosures.held_back(case, current_user) if can_decide else [],
+            disclosure_status_labels=DISCLOSURE_STATUS_LABELS,
             assignable=assignable,
             contact_refusal=contact.contact_refusal(case.referral),
             status_labels=STATUS_LABELS,
@@ -151,7 +165,7 @@ def _render_case(
 @bp.get("/cases/<int:case_id>")
 @allow("work_on_assigned")
 def case(case_id: int) -> ResponseReturnValue:
-    return _render_case(_case_or_404(case_id, viewing=True))
+    return _render_case(case_id)
 
 
 def _back(case: Case, anchor: str = "timeline") -> ResponseReturnValue:
@@ -165,7 +179,7 @@ def add_note(case_id: int) -> ResponseReturnValue:
     try:
         casework.add_note(found, request.form.get("note", ""), current_actor())
     except CaseworkError as error:
-        return _render_case(found, error.problems, dict(request.form), 400)
+        return _render_case(found.id, error.problems, dict(request.form), 400)
     return _back(found)
 
 
@@ -180,20 +194,36 @@ def edit_note(case_id: int, note_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         if found.status == "closed":
             abort(404)  # no form to offer: the service refuses changes to a closed case
-        return render_template(
-            "staff/note.html", case=found, note=note, text=note.text, version=note.version, error=None
-        )
+        return _render_note(found, note, note.text, note.version)
     text = request.form.get("note", "")
     try:
-        casework.edit_note(note, text, request.form.get("version", type=int) or 0, current_actor())
+        casework.edit_note(note, text, record_id(request.form.get("version")) or 0, current_actor())
     except CaseworkError as error:
-        version = request.form.get("version", type=int) or note.version
-        return render_template(
-            "staff/note.html", case=found, note=note, text=text, version=version, error=error.problems["note"]
-        ), 400
+        version = record_id(request.form.get("version")) or note.version
+        return _render_note(found, note, text, version, error.problems["note"])
     except EditConflict as conflict:
-        return render_template("staff/conflict.html", case=found, conflict=conflict, note=note, what="note"), 409
+        return _render_conflict(found, conflict, note)
     return _back(found, f"note-{note_id}")
+
+
+def _render_note(case: Case, note: CaseNote, text: str, version: int, error: str | None = None) -> ResponseReturnValue:
+    """The note on its own page, to edit it (400 when a save was refused); every drawing of it
+    is audited, since it shows the note whether or not the save went through."""
+    casework.record_note_view(note, current_actor())
+    status = 400 if error else 200
+    return render_template("staff/note.html", case=case, note=note, text=text, version=version, error=error), status
+
+
+def _render_conflict(case: Case, conflict: EditConflict, note: CaseNote | None = None) -> ResponseReturnValue:
+    """Both versions after a colleague saved first (409). What is saved now is shown, so the look
+    is audited: at the note, or at the case for its details."""
+    if note is not None:
+        casework.record_note_view(note, current_actor())
+        return render_template("staff/conflict.html", case=case, conflict=conflict, note=note, what="note"), 409
+    shown = casework.view_case(current_user, case.id, current_actor())
+    if shown is None:
+        abort(404)
+    return render_template("staff/conflict.html", case=shown, conflict=conflict, note=None, what="details"), 409
 
 
 @bp.post("/cases/<int:case_id>/details")
@@ -210,15 +240,15 @@ def details(case_id: int) -> ResponseReturnValue:
         casework.update_details(
             found,
             chosen,
-            request.form.get("version", type=int) or 0,
+            record_id(request.form.get("version")) or 0,
             current_actor(),
             config["CASE_CATEGORIES"],
             config["INTERVENTION_LEVELS"],
         )
     except CaseworkError as error:
-        return _render_case(found, error.problems, dict(request.form), 400)
+        return _render_case(found.id, error.problems, dict(request.form), 400)
     except EditConflict as conflict:
-        return render_template("staff/conflict.html", case=found, conflict=conflict, note=None, what="details"), 409
+        return _render_conflict(found, conflict)
     return _back(found, "details")
 
 
@@ -227,9 +257,10 @@ def details(case_id: int) -> ResponseReturnValue:
 def assign(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
     try:
-        casework.assign(found, request.form.get("assignee", type=int) or 0, current_actor())
-    except CaseworkError as error:
-        return _render_case(found, error.problems, dict(request.form), 400)
+        assignee = triage.assign(found.referral, record_id(request.form.get("assignee")), current_actor())
+    except AssignmentRefused as refusal:
+        return _render_case(found.id, refusal.problems, dict(request.form), 400)
+    flash(f"The case and its referral are now assigned to {assignee.name}.")
     return _back(found, "details")
 
 
@@ -244,9 +275,11 @@ def log_contact(case_id: int) -> ResponseReturnValue:
     try:
         contact.log_contact(found.referral, details_given, current_actor(), request_today(), case=found)
     except ContactNotPermitted as refusal:
-        return _render_case(found, {"contact": str(refusal)}, dict(request.form), 403)
+        return _render_case(found.id, {"contact": str(refusal)}, dict(request.form), 403)
     except InvalidContact as error:
-        return _render_case(found, with_date_error(error.problems, "occurred_on", date_error), dict(request.form), 400)
+        return _render_case(
+            found.id, with_date_error(error.problems, "occurred_on", date_error), dict(request.form), 400
+        )
     return _back(found)
 
 
@@ -277,7 +310,9 @@ def record_consent(case_id: int) -> ResponseReturnValue:
             current_app.config["CONSENT_REVIEW_MONTHS"],
         )
     except ConsentNotRecorded as refusal:
-        return _render_case(found, with_date_error(refusal.problems, "given_on", date_error), dict(request.form), 400)
+        return _render_case(
+            found.id, with_date_error(refusal.problems, "given_on", date_error), dict(request.form), 400
+        )
     return _back(found, "consent")
 
 
@@ -300,7 +335,7 @@ def withdraw(case_id: int, consent_id: int) -> ResponseReturnValue:
         )
     except ConsentNotRecorded as refusal:
         problems = with_date_error(refusal.problems, "withdrawn_on", date_error)
-        return _render_case(found, problems, dict(request.form), 400, withdrawing=record.id)
+        return _render_case(found.id, problems, dict(request.form), 400, withdrawing=record.id)
     return _back(found, "consent")
 
 
@@ -321,7 +356,7 @@ def review(case_id: int) -> ResponseReturnValue:
         )
     except ConsentNotRecorded as refusal:
         return _render_case(
-            found, with_date_error(refusal.problems, "reviewed_on", date_error), dict(request.form), 400
+            found.id, with_date_error(refusal.problems, "reviewed_on", date_error), dict(request.form), 400
         )
     return _back(found, "consent")
 
@@ -335,18 +370,24 @@ def disclose(case_id: int) -> ResponseReturnValue:
         disclosed_on=disclosed_on,
         what_was_shared=request.form.get("what_was_shared", ""),
         basis=request.form.get("basis", ""),
-        consent_party_id=request.form.get("consent_party_id", type=int),
+        consent_party_id=record_id(request.form.get("consent_party_id")),
         recipient=request.form.get("recipient", ""),
         justification=request.form.get("justification", ""),
-        approved_by_id=request.form.get("approved_by_id", type=int),
     )
     try:
-        disclosures.record_disclosure(found, wanted, current_actor(), request_today())
+        recorded = disclosures.record_disclosure(found, wanted, current_actor(), request_today())
     except DisclosureRefused as refusal:
         return _render_case(
-            found, with_date_error(refusal.problems, "disclosed_on", date_error), dict(request.form), 400
+            found.id, with_date_error(refusal.problems, "disclosed_on", date_error), dict(request.form), 400
         )
-    return _back(found)
+    if recorded.shared:
+        flash("Disclosure recorded.")
+        return _back(found)
+    flash(
+        "Disclosure recorded as awaiting approval. It is not shown as shared until a manager other than you "
+        "approves it."
+    )
+    return _back(found, "disclosures")
 
 
 @bp.get("/cases/<int:case_id>/disclosures")
@@ -364,6 +405,71 @@ def disclosure_list(case_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.get("/disclosures/awaiting-approval")
+@allow("approve_disclosure")
+def disclosures_awaiting_approval() -> ResponseReturnValue:
+    """Disclosures without consent waiting for a manager's decision, for every case."""
+    return render_template(
+        "staff/disclosures_awaiting_approval.html",
+        held=disclosures.awaiting_approval(current_user),
+        basis_labels=BASIS_LABELS,
+    )
+
+
+def _render_decision(
+    case_id: int,
+    disclosure_id: int,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """A disclosure without consent with its approve or decline form; the look is audited, on a
+    refused decision too."""
+    found = _case_or_404(case_id)
+    held = disclosures.view_for_decision(found, disclosure_id, current_user, current_actor())
+    if held is None:
+        abort(404)
+    return render_template(
+        "staff/disclosure_decision.html",
+        case=found,
+        held=held,
+        errors=errors or {},
+        error_anchors={},
+        form=form or {},
+        basis_labels=BASIS_LABELS,
+        status_labels=DISCLOSURE_STATUS_LABELS,
+        decisions=DECISIONS,
+    ), status
+
+
+@bp.get("/cases/<int:case_id>/disclosures/<int:disclosure_id>")
+@allow("approve_disclosure")
+def disclosure_decision(case_id: int, disclosure_id: int) -> ResponseReturnValue:
+    return _render_decision(case_id, disclosure_id)
+
+
+@bp.post("/cases/<int:case_id>/disclosures/<int:disclosure_id>")
+@allow("approve_disclosure")
+def decide_disclosure(case_id: int, disclosure_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    disclosure = disclosures.disclosure_on(found, disclosure_id)
+    if disclosure is None:
+        abort(404)
+    decision = request.form.get("decision", "")
+    try:
+        disclosures.decide(disclosure, decision, request.form.get("decline_reason", ""), current_actor())
+    except SelfApprovalRefused as refusal:
+        return _render_decision(case_id, disclosure_id, refusal.problems, dict(request.form), 403)
+    except DecisionRefused as refusal:
+        return _render_decision(case_id, disclosure_id, refusal.problems, dict(request.form), 400)
+    reference = found.referral.reference
+    if decision == "approve":
+        flash(f"You approved the disclosure on case {reference}. It now shows on the case as shared.")
+    else:
+        flash(f"You declined the disclosure on case {reference}. It will not show on the case as shared.")
+    return redirect(url_for("staff_cases.disclosures_awaiting_approval"))
+
+
 @bp.post("/cases/<int:case_id>/close")
 @allow("decide_casework")
 def close(case_id: int) -> ResponseReturnValue:
@@ -372,7 +478,7 @@ def close(case_id: int) -> ResponseReturnValue:
     try:
         casework.close(found, request.form.get("case_outcome", ""), closed_on, current_actor(), request_today())
     except CaseworkError as error:
-        return _render_case(found, with_date_error(error.problems, "closed_on", date_error), dict(request.form), 400)
+        return _render_case(found.id, with_date_error(error.problems, "closed_on", date_error), dict(request.form), 400)
     return _back(found, "details")
 
 
@@ -386,5 +492,5 @@ def reopen(case_id: int) -> ResponseReturnValue:
             found, current_actor(), request_today(), config["RETENTION_YEARS"], config["CONSENT_REVIEW_MONTHS"]
         )
     except CaseworkError as error:
-        return _render_case(found, error.problems, status=400)
+        return _render_case(found.id, error.problems, status=400)
     return _back(found, "details")

@@ -65,6 +65,24 @@ class CurrentPasswordForm(FlaskForm):
     )
 
 
+class ChoosePasswordForm(FlaskForm):
+    """A first password, or one after a reset, chosen through a set-up link."""
+
+    new = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        description="At least 12 characters. Several unrelated words are easy to remember and hard to guess.",
+        validators=[InputRequired("Enter a password"), Length(max=200)],
+    )
+    confirm = PasswordField(
+        "Confirm password", widget=GovPasswordInput(), validators=[InputRequired("Enter the password again")]
+    )
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        if field.data != self.new.data:
+            raise ValidationError("The passwords do not match")
+
+
 def with_date_error(problems: dict[str, str], prefix: str, error: str | None) -> dict[str, str]:
     """A service's problems, with a date typed wrongly reported as typed rather than as missing."""
     return problems | ({prefix: error} if error else {})

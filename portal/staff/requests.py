@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from portal.converters import record_id, requested_page
 from portal.models.requests import InformationRequest
 from portal.request_time import request_today
 from portal.services import accounts, references, requests, subject_access
@@ -54,7 +55,7 @@ def queue() -> ResponseReturnValue:
     today = request_today()
     return render_template(
         "staff/requests.html",
-        page=requests.requests_page(current_user, chosen, today, request.args.get("page", 1, type=int) or 1),
+        page=requests.requests_page(current_user, chosen, today, requested_page(request.args.get("page"))),
         chosen=chosen,
         kinds=kinds,
         today=today,
@@ -70,6 +71,7 @@ def queue() -> ResponseReturnValue:
 
 
 def _request_or_404(request_id: int) -> InformationRequest:
+    """The request for a step taken on it (the step audits itself)."""
     found = requests.get_request(current_user, request_id)
     if found is None:
         abort(404)  # not there, or not a kind this person handles: the same answer
@@ -77,10 +79,16 @@ def _request_or_404(request_id: int) -> InformationRequest:
 
 
 def _render(
-    found: InformationRequest,
+    request_id: int,
     errors: dict[str, str] | None = None,
     status: int = 200,
 ) -> ResponseReturnValue:
+    """The request page, for a look or redrawn after a refused step. Every request page is drawn
+    here, and here the look is audited (``view_request`` loads it after the entry is committed),
+    so reading a request by posting an empty form leaves a trace too."""
+    found = requests.view_request(current_user, request_id, current_actor())
+    if found is None:
+        abort(404)  # not there, or not a kind this person handles: the same answer
     today = request_today()
     names = accounts.staff_names(
         {event.recorded_by_id for event in found.clock_events}
@@ -113,6 +121,7 @@ def _render(
             destruction=requests.destruction_date(found, current_app.config["RETENTION_YEARS"]),
             needs_child_confirmation=subject_access.needs_child_confirmation(found),
             release_problems=subject_access.release_problems(found) if found.kind == "sar" else [],
+            response_preview=subject_access.response_preview(found, current_app.config["SAR_WITHHOLD_STAFF_NAMES"]),
             verified_how_labels=subject_access.VERIFIED_HOW_LABELS,
             child_confirmation_labels=subject_access.CHILD_CONFIRMATION_LABELS,
             clock_event_labels=requests.event_labels(found.kind),
@@ -127,10 +136,7 @@ def _render(
 @bp.get("/requests/<int:request_id>")
 @allow(*HANDLERS)
 def detail(request_id: int) -> ResponseReturnValue:
-    found = requests.view_request(current_user, request_id, current_actor())
-    if found is None:
-        abort(404)
-    return _render(found)
+    return _render(request_id)
 
 
 def _back(found: InformationRequest, anchor: str = "") -> ResponseReturnValue:
@@ -147,7 +153,7 @@ def identity(request_id: int) -> ResponseReturnValue:
             found, request.form.get("verified_how"), verified_on, current_actor(), request_today()
         )
     except RequestRefused as refusal:
-        return _render(found, with_date_error(refusal.problems, "verified_on", date_error), 400)
+        return _render(found.id, with_date_error(refusal.problems, "verified_on", date_error), 400)
     return _back(found, "identity")
 
 
@@ -166,7 +172,7 @@ def clock(request_id: int) -> ResponseReturnValue:
             request_today(),
         )
     except RequestRefused as refusal:
-        return _render(found, with_date_error(refusal.problems, "clock_on", date_error), 400)
+        return _render(found.id, with_date_error(refusal.problems, "clock_on", date_error), 400)
     flash(requests.recorded_message(found))
     return _back(found, "deadline")
 
@@ -179,14 +185,14 @@ def extension(request_id: int) -> ResponseReturnValue:
     try:
         subject_access.extend(
             found,
-            request.form.get("extension_months", type=int),
+            record_id(request.form.get("extension_months")),
             request.form.get("extension_reason", ""),
             notice_sent_on,
             current_actor(),
             request_today(),
         )
     except RequestRefused as refusal:
-        return _render(found, with_date_error(refusal.problems, "notice_sent_on", date_error), 400)
+        return _render(found.id, with_date_error(refusal.problems, "notice_sent_on", date_error), 400)
     flash(requests.recorded_message(found))
     return _back(found, "deadline")
 
@@ -199,14 +205,14 @@ def public_interest_extension(request_id: int) -> ResponseReturnValue:
     try:
         requests.extend_for_public_interest(
             found,
-            request.form.get("pi_working_days", type=int),
+            record_id(request.form.get("pi_working_days")),
             request.form.get("pi_exemption", ""),
             told_on,
             current_actor(),
             request_today(),
         )
     except RequestRefused as refusal:
-        return _render(found, with_date_error(refusal.problems, "pi_told_on", date_error), 400)
+        return _render(found.id, with_date_error(refusal.problems, "pi_told_on", date_error), 400)
     flash(requests.recorded_message(found))
     return _back(found, "deadline")
 
@@ -223,7 +229,7 @@ def child_confirmation(request_id: int) -> ResponseReturnValue:
             current_actor(),
         )
     except RequestRefused as refusal:
-        return _render(found, refusal.problems, 400)
+        return _render(found.id, refusal.problems, 400)
     return _back(found, "child-confirmation")
 
 
@@ -252,7 +258,7 @@ def records(request_id: int) -> ResponseReturnValue:
 @allow("handle_sar")
 def choose_records(request_id: int) -> ResponseReturnValue:
     found = _request_or_404(request_id)
-    chosen = [int(value) for value in request.form.getlist("records") if value.isdigit()]
+    chosen = [record_id(value) or 0 for value in request.form.getlist("records")]
     try:
         subject_access.choose_records(found, chosen, current_actor())
     except RequestRefused as refusal:
@@ -267,7 +273,7 @@ def add_withheld_name(request_id: int) -> ResponseReturnValue:
     try:
         subject_access.add_withheld_name(found, request.form.get("withheld_name", ""), current_actor())
     except RequestRefused as refusal:
-        return _render(found, refusal.problems, 400)
+        return _render(found.id, refusal.problems, 400)
     return _back(found, "withheld")
 
 
@@ -281,7 +287,7 @@ def remove_withheld_name(request_id: int, name_id: int) -> ResponseReturnValue:
     try:
         subject_access.remove_withheld_name(found, name, current_actor())
     except RequestRefused as refusal:
-        return _render(found, refusal.problems, 400)
+        return _render(found.id, refusal.problems, 400)
     return _back(found, "withheld")
 
 
@@ -300,7 +306,7 @@ def response_pdf(request_id: int) -> ResponseReturnValue:
             today=request_today(),
         )
     except RequestRefused as refusal:
-        return _render(found, refusal.problems, 400)
+        return _render(found.id, refusal.problems, 400)
     return Response(
         content,
         mimetype="application/pdf",
@@ -316,7 +322,7 @@ def acknowledge(request_id: int) -> ResponseReturnValue:
     try:
         requests.acknowledge_complaint(found, on, current_actor(), request_today())
     except RequestRefused as refusal:
-        return _render(found, with_date_error(refusal.problems, "acknowledged_on", date_error), 400)
+        return _render(found.id, with_date_error(refusal.problems, "acknowledged_on", date_error), 400)
     flash(requests.recorded_message(found))
     return _back(found, "deadline")
 
@@ -335,5 +341,5 @@ def close(request_id: int) -> ResponseReturnValue:
     try:
         requests.close(found, closure, current_actor(), request_today())
     except RequestRefused as refusal:
-        return _render(found, with_date_error(refusal.problems, "closed_on", date_error), 400)
+        return _render(found.id, with_date_error(refusal.problems, "closed_on", date_error), 400)
     return _back(found)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from portal.converters import record_id, requested_page
 from portal.models.referrals import Referral
 from portal.request_time import request_today
-from portal.services import casework, contact, references, requests, triage
+from portal.services import casework, contact, disclosures, references, requests, triage
 from portal.services.consent import (
     GIVER_LABELS,
     METHOD_LABELS,
@@ -18,7 +19,7 @@ from portal.services.consent import (
 )
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
 from portal.services.roles import can
-from portal.services.triage import QueueFilter, TriageError
+from portal.services.triage import AssignmentRefused, QueueFilter, TriageError
 from portal.staff.access import allow, current_actor, staff_blueprint
 from portal.staff.forms import date_from_form, with_date_error
 
@@ -40,10 +41,12 @@ def dashboard() -> ResponseReturnValue:
     works_cases = can(current_user, "work_on_assigned")
     counts = triage.dashboard_counts(current_user) if works_cases else None
     overdue = casework.overdue_reviews(current_user, request_today()) if works_cases else None
+    approves = can(current_user, "approve_disclosure")
     return render_template(
         "staff/dashboard.html",
         counts=counts,
         overdue_reviews=overdue,
+        awaiting_approval=disclosures.awaiting_approval_count(current_user) if approves else None,
         request_counts=requests.dashboard_counts(current_user, request_today()),
     )
 
@@ -69,11 +72,8 @@ def _queue_filter() -> QueueFilter:
 @bp.get("/referrals")
 @allow("work_on_assigned")
 def referrals() -> ResponseReturnValue:
-    queue = _queue_filter()
     reference_text = request.args.get("reference", "").strip()
-    email_text = request.args.get("email", "").strip()
     search_error = None
-    found: list[Referral] | None = None
     if reference_text:
         try:
             match = triage.find_by_reference(current_user, reference_text)
@@ -83,9 +83,31 @@ def referrals() -> ResponseReturnValue:
             if match is not None:
                 return redirect(url_for("staff_triage.referral", referral_id=match.id))
             search_error = "No referral you can see has that reference"
-    elif email_text:
-        found = triage.find_by_email(current_user, email_text, current_actor())
-    page = triage.queue_page(current_user, queue, request.args.get("page", 1, type=int) or 1)
+    return _render_referrals(reference_text=reference_text, errors={"reference": search_error} if search_error else {})
+
+
+@bp.post("/referrals/email-search")
+@allow("work_on_assigned")
+def email_search() -> ResponseReturnValue:
+    """Find referrals by an e-mail address. A POST answered with the page itself, never a redirect:
+    the address stays out of URLs, so out of access logs, browser history and the Referer header."""
+    email_text = request.form.get("email", "").strip()
+    if not email_text:
+        return _render_referrals(email_text=email_text, errors={"email": "Enter an email address"}, status=400)
+    found = triage.find_by_email(current_user, email_text, current_actor())
+    return _render_referrals(email_text=email_text, found=found)
+
+
+def _render_referrals(
+    reference_text: str = "",
+    email_text: str = "",
+    errors: dict[str, str] | None = None,
+    found: list[Referral] | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The queue (its filters read from the query string), with a search's answer above it."""
+    queue = _queue_filter()
+    page = triage.queue_page(current_user, queue, requested_page(request.args.get("page")))
     return render_template(
         "staff/referrals.html",
         page=page,
@@ -93,28 +115,32 @@ def referrals() -> ResponseReturnValue:
         found=found,
         reference_text=reference_text,
         email_text=email_text,
-        search_error=search_error,
+        errors=errors or {},
         status_options=_options("Any status", STATUS_LABELS, queue.status),
         route_options=_options("Any route", ROUTE_LABELS, queue.route),
         filter_args={name: value for name, value in request.args.items() if name in FILTER_ARGS and value},
         status_labels=STATUS_LABELS,
         route_labels=ROUTE_LABELS,
-    )
+    ), status
 
 
-def _referral_or_404(referral_id: int, viewing: bool = False) -> Referral:
-    if viewing:
-        referral = triage.view_referral(current_user, referral_id, current_actor())
-    else:
-        referral = triage.get_referral(current_user, referral_id)
+def _referral_or_404(referral_id: int) -> Referral:
+    """The referral for a change to it (the change audits itself)."""
+    referral = triage.get_referral(current_user, referral_id)
     if referral is None:
         abort(404)  # not there, or not theirs to see: the same answer either way
     return referral
 
 
 def _render_referral(
-    referral: Referral, errors: dict[str, str] | None = None, form: dict[str, str] | None = None, status: int = 200
+    referral_id: int, errors: dict[str, str] | None = None, form: dict[str, str] | None = None, status: int = 200
 ) -> ResponseReturnValue:
+    """The referral page, for a look or redrawn after a refused change. Every referral page is
+    drawn here, and here the look is audited (``view_referral`` loads it after the entry is
+    committed), so reading a referral by posting an empty form leaves a trace too."""
+    referral = triage.view_referral(current_user, referral_id, current_actor())
+    if referral is None:
+        abort(404)  # not there, or not theirs to see: the same answer either way
     errors, form = errors or {}, form or {}
     assignable = triage.assignable_staff() if can(current_user, "decide_casework") else []
     return (
@@ -148,7 +174,7 @@ def _render_referral(
 @bp.get("/referrals/<int:referral_id>")
 @allow("work_on_assigned")
 def referral(referral_id: int) -> ResponseReturnValue:
-    return _render_referral(_referral_or_404(referral_id, viewing=True))
+    return _render_referral(referral_id)
 
 
 def _back(referral: Referral, anchor: str = "") -> ResponseReturnValue:
@@ -160,9 +186,10 @@ def _back(referral: Referral, anchor: str = "") -> ResponseReturnValue:
 def assign(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     try:
-        triage.assign(referral, request.form.get("assignee", type=int) or 0, current_actor())
-    except TriageError as error:
-        return _render_referral(referral, {"assignee": str(error)}, status=400)
+        assignee = triage.assign(referral, record_id(request.form.get("assignee")), current_actor())
+    except AssignmentRefused as refusal:
+        return _render_referral(referral.id, refusal.problems, status=400)
+    flash(f"The referral is now assigned to {assignee.name}, and so is any case opened from it.")
     return _back(referral)
 
 
@@ -173,7 +200,7 @@ def accept(referral_id: int) -> ResponseReturnValue:
     try:
         triage.accept(referral, current_actor(), request_today(), current_app.config["CONSENT_REVIEW_MONTHS"])
     except TriageError as error:
-        return _render_referral(referral, {"decision": str(error)}, status=400)
+        return _render_referral(referral.id, {"decision": str(error)}, status=400)
     return _back(referral)
 
 
@@ -185,7 +212,7 @@ def decline(referral_id: int) -> ResponseReturnValue:
     try:
         triage.decline(referral, reason, current_actor())
     except TriageError as error:
-        return _render_referral(referral, {"reason": str(error)}, {"reason": reason}, status=400)
+        return _render_referral(referral.id, {"reason": str(error)}, {"reason": reason}, status=400)
     return _back(referral)
 
 
@@ -205,7 +232,7 @@ def record_attestation(referral_id: int) -> ResponseReturnValue:
     except IncompleteAttestation as refusal:
         # A date typed but not real is said as such, beside whatever else is missing.
         problems = with_date_error(refusal.problems, "consent_given_on", date_error)
-        return _render_referral(referral, problems, dict(request.form), status=400)
+        return _render_referral(referral.id, problems, dict(request.form), status=400)
     return _back(referral, "#consent")
 
 
@@ -223,8 +250,8 @@ def log_contact(referral_id: int) -> ResponseReturnValue:
     try:
         contact.log_contact(referral, details, current_actor(), request_today())
     except ContactNotPermitted as refusal:
-        return _render_referral(referral, {"contact": str(refusal)}, dict(request.form), status=403)
+        return _render_referral(referral.id, {"contact": str(refusal)}, dict(request.form), status=403)
     except InvalidContact as error:
         problems = with_date_error(error.problems, "occurred_on", date_error)
-        return _render_referral(referral, problems, dict(request.form), status=400)
+        return _render_referral(referral.id, problems, dict(request.form), status=400)
     return _back(referral, "#contact-log")

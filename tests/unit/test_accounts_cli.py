@@ -1,53 +1,63 @@
-"""The account commands: create-user reads the password from standard input when not a terminal."""
+"""The account commands: create-user makes an account with no password and prints its set-up
+link once; the demo commands (development only) print a password and an authenticator key."""
+
+import datetime as dt
+import hashlib
+import re
 
 import pytest
 
 from portal.extensions import db
-from portal.services import accounts, clock
+from portal.models.staff import SetUpLink
+from portal.services import accounts, clock, passwords
 from portal.services.accounts import AccountError
 from portal.services.audit import system_actor
 
 
-def test_create_user_from_standard_input(app, app_context):
-    runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=[
-            "create-user",
-            "--email",
-            "Sam@Example.com",
-            "--name",
-            "Sam Staff",
-            "--role",
-            "dpo",
-            "--role",
-            "caseworker",
-        ],
-        input="a long enough password\n",
+def create_user(app, *args: str, input: str | None = None):
+    return app.test_cli_runner().invoke(args=["create-user", *args], input=input)
+
+
+def test_create_user_asks_for_no_password_and_prints_a_set_up_path_once(app, app_context):
+    result = create_user(
+        app, "--email", "Sam@Example.com", "--name", "Sam Staff", "--role", "dpo", "--role", "caseworker"
     )
     assert result.exit_code == 0, result.output
+    assert "Password" not in result.output, "a password was asked for"
+    [path] = re.findall(r"^\s+(/staff/set-up/\S+)$", result.output, re.M)
+    token = path.rsplit("/", 1)[1]
     user = accounts.find_by_email("sam@example.com")
-    assert user.role_set == {"dpo", "caseworker"} and user.password_hash.startswith("$argon2id$")
+    assert user.role_set == {"dpo", "caseworker"}
+    assert not user.has_password and not user.mfa_enrolled
+    assert not passwords.verify_password(user.password_hash, "")
+    [link] = db.session.scalars(db.select(SetUpLink).where(SetUpLink.user_id == user.id)).all()
+    assert link.token_sha256 == hashlib.sha256(token.encode()).hexdigest()
+    hours = app.config["SET_UP_LINK_HOURS"]
+    assert link.expires_at.replace(tzinfo=None) == (link.issued_at + dt.timedelta(hours=hours)).replace(tzinfo=None)
+
+
+def test_create_user_help_says_who_the_link_is_for(app):
+    result = create_user(app, "--help")
+    assert "bootstrap the first account for yourself" in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize(
-    ("args", "password", "message"),
+    ("args", "message"),
     [
-        (["--role", "caseworker"], "short", "at least 12 characters"),
-        (["--role", "caseworker"], "x" * 129, "128 characters or fewer"),
-        (["--role", "wizard"], "a long enough password", "Invalid value for '--role'"),
+        (["--role", "wizard"], "Invalid value for '--role'"),
+        (["--email", "not an address", "--role", "dpo"], "Enter an email address in the correct format"),
     ],
 )
-def test_create_user_refusals(app, app_context, args, password, message):
-    result = app.test_cli_runner().invoke(
-        args=["create-user", "--email", "x@example.com", "--name", "X", *args], input=password + "\n"
-    )
+def test_create_user_refusals(app, app_context, args, message):
+    result = create_user(app, "--name", "X", *(args if "--email" in args else ["--email", "x@example.com", *args]))
     assert result.exit_code != 0 and message in result.output
 
 
 def test_an_e_mail_address_has_one_account(app_context):
-    accounts.create_user("one@example.com", "One", ["admin"], "a long enough password", system_actor(clock.now()))
+    day = dt.timedelta(days=1)
+    accounts.create_user("one@example.com", "One", ["admin"], system_actor(clock.now()), day)
     with pytest.raises(AccountError, match="already an account"):
-        accounts.create_user("ONE@example.com", "Again", ["admin"], "a long enough password", system_actor(clock.now()))
+        accounts.create_user("ONE@example.com", "Again", ["admin"], system_actor(clock.now()), day)
 
 
 def test_demo_account_prints_how_to_sign_in_and_resets_its_password(app, app_context):
@@ -81,19 +91,8 @@ def test_seed_demo_makes_staff_of_every_role_and_fictional_referrals(app, app_co
 
 
 def test_create_user_with_training_date(app, app_context):
-    result = app.test_cli_runner().invoke(
-        args=[
-            "create-user",
-            "--email",
-            "t@example.com",
-            "--name",
-            "T",
-            "--role",
-            "admin",
-            "--trained-on",
-            "2026-11-01",
-        ],
-        input="a long enough password\n",
+    result = create_user(
+        app, "--email", "t@example.com", "--name", "T", "--role", "admin", "--trained-on", "2026-11-01"
     )
     assert result.exit_code == 0, result.output
     assert str(accounts.find_by_email("t@example.com").training_completed_on) == "2026-11-01"

@@ -19,6 +19,7 @@ from portal.services.consent import (
     withdraw_consent,
 )
 from portal.services.disclosures import DisclosureRefused, DisclosureRequest, named_parties, record_disclosure
+from portal.services.triage import AssignmentRefused
 from tests.clock import clock_on
 from tests.factories import submit_referral
 from tests.journeys import self_referral_answers
@@ -72,7 +73,8 @@ def test_a_disclosure_to_a_party_the_family_named_is_allowed(world):
     disclosure = record_disclosure(
         case, DisclosureRequest(TODAY, "The EHC plan draft", "consent", school.id), actor, TODAY
     )
-    assert disclosure.recipient == "Riverside Primary School"
+    assert disclosure.recipient == "Riverside Primary School" and disclosure.shared
+    assert (disclosure.decided_by_id, disclosure.decided_at) == (None, None)
     logged = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "disclosure recorded")).one()
     assert logged.record_id == case.id
     assert next(entry.kind for entry in casework.timeline(case, people["caseworker"])) == "disclosure"
@@ -109,33 +111,20 @@ def test_nothing_can_be_shared_on_withdrawn_consent(world):
     assert "withdrawn on 25 November 2026" in refusal.value.problems["consent_party_id"]
 
 
-def test_a_safeguarding_disclosure_needs_a_justification_and_a_managers_approval(world):
-    people, case, actor = world
+def test_a_safeguarding_disclosure_needs_a_justification_and_waits_for_approval(world):
+    _, case, actor = world
     bare = DisclosureRequest(TODAY, "Concerns", "child_protection", recipient="Children's social care")
     with pytest.raises(DisclosureRefused) as refusal:
         record_disclosure(case, bare, actor, TODAY)
-    assert set(refusal.value.problems) == {"justification", "approved_by_id"}
-    not_a_manager = DisclosureRequest(
-        TODAY,
-        "Concerns",
-        "child_protection",
-        recipient="Children's social care",
-        justification="Disclosure of harm",
-        approved_by_id=people["caseworker"].id,
+    assert set(refusal.value.problems) == {"justification"}
+    justified = DisclosureRequest(
+        TODAY, "Concerns", "child_protection", recipient="Children's social care", justification="Disclosure of harm"
     )
-    with pytest.raises(DisclosureRefused) as refusal:
-        record_disclosure(case, not_a_manager, actor, TODAY)
-    assert set(refusal.value.problems) == {"approved_by_id"}
-    approved = DisclosureRequest(
-        TODAY,
-        "Concerns",
-        "child_protection",
-        recipient="Children's social care",
-        justification="Disclosure of harm",
-        approved_by_id=people["manager"].id,
-    )
-    disclosure = record_disclosure(case, approved, actor, TODAY)
-    assert disclosure.approved_by_id == people["manager"].id and disclosure.consent_party_id is None
+    disclosure = record_disclosure(case, justified, actor, TODAY)
+    assert (disclosure.status, disclosure.decided_by_id, disclosure.decided_at) == ("pending", None, None)
+    assert not disclosure.shared and disclosure.consent_party_id is None
+    logged = db.session.scalars(db.select(AuditEntry).where(AuditEntry.action == "disclosure awaiting approval")).one()
+    assert logged.record_id == case.id and logged.detail == f"disclosure {disclosure.id}, basis child_protection"
 
 
 def test_a_disclosure_without_a_basis_is_refused(world):
@@ -235,7 +224,7 @@ def test_a_volunteer_reaches_only_their_assigned_cases(world):
     volunteer = db.session.get(type(people["volunteer"]), people["volunteer"].id)
     assert casework.get_case(volunteer, case.id) is None
     assert casework.cases_page(volunteer, CaseFilter(), TODAY).total == 0
-    casework.assign(case, volunteer.id, actor)
+    triage.assign(case.referral, volunteer.id, actor)
     assert casework.get_case(volunteer, case.id).id == case.id
     assert casework.find_by_reference(volunteer, case.referral.reference).id == case.id
 
@@ -257,8 +246,8 @@ def test_a_closed_case_takes_no_notes_contacts_or_consent_until_reopened(world):
         contact.log_contact(case.referral, ContactDetails(TODAY, "call", "outgoing", "x"), actor, TODAY)
     with pytest.raises(ConsentNotRecorded, match="Reopen the case"):
         record_case_consent(case, consent(), dt.date(2012, 3, 1), actor, TODAY, 6)
-    with pytest.raises(CaseworkError, match="Reopen the case"):
-        casework.assign(case, actor.staff_id, actor)
+    with pytest.raises(AssignmentRefused, match="Reopen the case"):
+        triage.assign(case.referral, actor.staff_id, actor)
 
 
 def test_consent_can_be_withdrawn_after_the_case_closed(world):

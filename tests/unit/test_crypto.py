@@ -50,7 +50,7 @@ def store_referral(app) -> str:
             answers, agreement, "rotation", Mailer("memory://", "x@example.com"), clock.now()
         )
         accounts.create_user(
-            "staff@example.com", "Sam Staff", ["caseworker"], "a long enough password", system_actor(clock.now())
+            "staff@example.com", "Sam Staff", ["caseworker"], system_actor(clock.now()), dt.timedelta(hours=24)
         )
         return referral.reference
 

@@ -9,7 +9,12 @@ from flask import Flask
 from portal.config import TEST_PASSWORD_HASH, load_config
 from portal.services import passwords
 
-SECRETS = {"SECRET_KEY": "s" * 40, "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+SECRETS = {
+    "SECRET_KEY": "s" * 40,
+    "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "AUDIT_CHAIN_KEY": "a" * 40,
+    "MAIL_URL": "smtp://relay.example:587",
+}
 PASSWORD = "correct horse battery staple"
 DEFAULTS = PasswordHasher()
 

@@ -133,3 +133,29 @@ def test_a_fetch_stops_the_rendering_rather_than_losing_content(app_context, fet
     with pytest.raises(FatalURLFetchingError):
         html.write_pdf()
     assert fetches == ["file:///etc/passwd"]
+
+
+@pytest.mark.parametrize("team_copy", [False, True])
+def test_neither_copy_shows_the_words_withheld_however_the_records_wrote_them(app_context, fetches, team_copy):
+    redactor = Redactor(["Jane Doe"], keep=["Sam Smith"])
+    note = redactor.redact(
+        "Jane rang Ms Doe's office on +33 6 12 34 56 78 and 07700.900.982; jane [at] example [dot] org. "
+        "Sam Smith agreed.",
+        "Case note of 3 March 2026, note",
+    )
+    document = ResponseDocument(
+        REFERENCE,
+        "Sam Smith",
+        GENERATED_ON,
+        [Section("Case notes", [Entry("Case note", GENERATED_ON, [("Note", note)])])],
+        redaction_log=redactor.log if team_copy else None,
+    )
+    text = " ".join(pdf_text(render_pdf(document)).split())
+    written = [redaction.written for redaction in redactor.redactions]
+    assert written == ["Jane", "Ms Doe", "+33 6 12 34 56 78", "07700.900.982", "jane [at] example [dot] org"]
+    for words in (*written, "Doe", "+33", "900", "example"):
+        assert words not in text, words
+    assert "Sam Smith agreed." in text
+    assert text.count(MARKER) >= len(written)
+    assert ("Redaction log" in text) is team_copy
+    assert fetches == []

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from portal.services.mail import Mailer
+from portal.services.mail import Mailer, masked_address
 from portal.services.sealing import SealBroken, seal, unseal
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,10 +29,23 @@ def test_a_seal_made_under_another_secret_is_refused():
         unseal("k" * 32, seal("j" * 32, [("a", "b")]))
 
 
-def test_log_mail_writes_to_the_log(caplog):
+def test_log_mail_writes_to_the_log_without_an_address_or_a_reference_in_full(caplog):
+    body = "Your reference is SPS-7K3Q-9XM2.\nYour request: FOI-AB12-CD34. Reply to zoe.family@example.com"
     with caplog.at_level(logging.INFO, logger="portal.services.mail"):
-        assert Mailer("log://", "sps@example.invalid").send("a@example.com", "Subject", "SPS-1234-5678")
-    assert "SPS-1234-5678" in caplog.text
+        assert Mailer("log://", "sps@example.invalid").send("zoe.family@example.com", "Referral DPC-1234-5678", body)
+    logged = caplog.text
+    assert "mail to z***@example.com: Referral DPC-1234-****" in logged
+    assert "SPS-7K3Q-****" in logged and "FOI-AB12-****" in logged and "Reply to z***@example.com" in logged
+    for whole in ("zoe.family", "9XM2", "CD34", "5678"):
+        assert whole not in logged
+
+
+@pytest.mark.parametrize(
+    ("address", "shown"),
+    [("zoe.family@example.com", "z***@example.com"), ("a@b.example", "a***@b.example"), ("no-at-sign", "***")],
+)
+def test_an_address_is_masked_to_its_first_character_and_domain(address, shown):
+    assert masked_address(address) == shown
 
 
 def test_smtp_failure_is_logged_not_raised(caplog):

@@ -11,7 +11,7 @@ from portal.services.audit import Actor
 from portal.services.consent import Attestation, IncompleteAttestation, record_attestation_by_staff
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
 from portal.services.demo import _keyed_in_without_attestation
-from portal.services.triage import QueueFilter, TriageError
+from portal.services.triage import AssignmentRefused, QueueFilter, TriageError
 from tests.clock import clock_on
 from tests.factories import submit_referral
 from tests.journeys import self_referral_answers
@@ -125,10 +125,31 @@ def test_declining_needs_a_reason_and_closes_the_referral(people, self_referral)
 
 
 def test_only_caseworkers_and_volunteers_can_be_assigned(people, self_referral):
-    with pytest.raises(TriageError):
+    with pytest.raises(AssignmentRefused) as refusal:
         triage.assign(self_referral, people["manager"].id, actor(people["manager"]))
+    assert set(refusal.value.problems) == {"assignee"}
+    with pytest.raises(AssignmentRefused):
+        triage.assign(self_referral, None, actor(people["manager"]))
     triage.assign(self_referral, people["volunteer"].id, actor(people["manager"]))
     assert self_referral.assigned_to_id == people["volunteer"].id
+
+
+def test_assigning_moves_the_referral_and_its_case_together_and_the_log_names_both(app, people, self_referral):
+    manager = actor(people["manager"])
+    case = triage.accept(self_referral, manager, TODAY, 6)
+    other_volunteer = make_staff(app, "volunteer", name="Second Volunteer")
+    triage.assign(self_referral, people["volunteer"].id, manager)
+    triage.assign(case.referral, other_volunteer.id, manager)
+    assert (self_referral.assigned_to_id, case.assigned_to_id) == (other_volunteer.id, other_volunteer.id)
+    entries = db.session.scalars(
+        db.select(AuditEntry)
+        .where(AuditEntry.action.in_(("referral assigned", "case assigned")))
+        .order_by(AuditEntry.id)
+    ).all()
+    assert [(entry.action, entry.record_type, entry.record_id, entry.detail) for entry in entries[-2:]] == [
+        ("referral assigned", "referral", self_referral.id, f"to staff {other_volunteer.id}, with case {case.id}"),
+        ("case assigned", "case", case.id, f"to staff {other_volunteer.id}, with referral {self_referral.id}"),
+    ]
 
 
 def test_a_volunteer_sees_only_what_is_assigned_to_them(app, people, self_referral, unattested):

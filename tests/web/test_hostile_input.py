@@ -1,5 +1,8 @@
-"""Hostile values in every field of the referral and request forms: never a 5xx, and nothing
-stored on refusal."""
+"""Hostile values in every field of the referral and request forms, and ids and numbers no column
+can hold in every URL, query and form of the back office: never a 5xx, and nothing stored on
+refusal."""
+
+import re
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -22,6 +25,8 @@ from tests.journeys import (
     records_answers,
     self_referral_answers,
 )
+from tests.staff import csrf_token, make_staff, sign_in
+from tests.web import test_staff_roles
 
 NASTY = [
     "",
@@ -90,6 +95,10 @@ REFERRAL_SEND_FIELDS = {"privacy_version": ["1.0", "", "2.0", "<b>"], "privacy_a
 DECLARATION = {"declared": ["yes", "", "no", "yes\x00"]}
 
 
+# One referral, its case (with a note and a consent naming a school), a subject access request and
+# an FOI request, and an account per role: the route walk's own.
+world = test_staff_roles.world
+
 HYPOTHESIS = settings(
     max_examples=60,
     deadline=None,
@@ -148,3 +157,110 @@ def test_hostile_check_pages(client, app_context, path, sealed, change):
     response = client.post(f"{path}/check", data={"csrf_token": token, "sealed": sealed, "change": change})
     assert response.status_code == 400
     assert rows(Referral) == rows(InformationRequest) == 0
+
+
+# Ids and numbers no column can hold (every id is a 64-bit integer): a URL with one is not found, a
+# query with one is as if the filter were left empty, and a form with one says what to correct.
+
+NOT_IDS = [
+    "0",
+    "-1",
+    "9223372036854775808",  # 2^63, one past the largest id a row can have
+    "9" * 5000,
+    "1e5",
+    "١",  # ARABIC-INDIC DIGIT ONE, which int() reads as 1
+]
+LARGEST_ID = "9223372036854775807"
+HOSTILE_NUMBERS = [*NOT_IDS, "18446744073709551616", "²", " "]
+
+# Every staff account in the walk below; which one asks for a route is the first role it allows.
+STAFF_ROLES = ("admin", "caseworker", "dpo", "manager", "volunteer")
+
+
+def signed_in_browsers(app, users) -> dict[str, tuple]:
+    """A signed-in client per role, with its CSRF token."""
+    browsers = {}
+    for role in STAFF_ROLES:
+        browser = app.test_client()
+        sign_in(browser, app, users[role])
+        browsers[role] = (browser, csrf_token(browser))
+    return browsers
+
+
+def id_arguments(rule) -> list[str]:
+    return re.findall(r"<int:(\w+)>", rule.rule)
+
+
+@pytest.mark.parametrize("bad_id", [*NOT_IDS, LARGEST_ID])
+def test_an_id_no_row_has_in_any_url_is_not_found(app, world, bad_id):
+    """Each id in each URL in turn, the others real, as someone the route lets in: 404 whether the
+    id is out of every column's range (no route matches) or the largest possible (no row has it)."""
+    users, values, _ = world
+    browsers = signed_in_browsers(app, users)
+    anonymous = (app.test_client(), "")
+    tried = 0
+    for rule in app.url_map.iter_rules():
+        allowed = getattr(app.view_functions[rule.endpoint], "allowed_roles", frozenset())
+        browser, token = browsers[min(allowed & set(STAFF_ROLES))] if allowed & set(STAFF_ROLES) else anonymous
+        for argument in id_arguments(rule):
+            path = rule.rule
+            for name in id_arguments(rule):
+                path = path.replace(f"<int:{name}>", bad_id if name == argument else str(values.get(name, 1)))
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                data = {"csrf_token": token} if method == "POST" else None
+                response = browser.open(path, method=method, data=data)
+                assert response.status_code == 404, (method, path[:80], response.status_code)
+                tried += 1
+    assert tried > 40, "every route with an id in its URL was tried"
+
+
+QUERY_FIELDS = [
+    ("manager", "/staff/audit", "actor"),
+    ("manager", "/staff/audit", "record_id"),
+    ("dpo", "/staff/audit", "page"),
+    ("manager", "/staff/cases", "worker"),
+    ("manager", "/staff/cases", "page"),
+    ("volunteer", "/staff/cases", "page"),
+    ("manager", "/staff/referrals", "page"),
+    ("dpo", "/staff/requests", "page"),
+    ("manager", "/staff/requests", "page"),
+]
+
+
+@pytest.mark.parametrize(("role", "path", "field"), QUERY_FIELDS)
+def test_a_number_no_row_has_in_a_query_is_ignored(app, role, path, field):
+    browser = app.test_client()
+    sign_in(browser, app, make_staff(app, role))
+    for value in HOSTILE_NUMBERS:
+        response = browser.get(path, query_string={field: value})
+        assert response.status_code == 200, (path, field, value[:40], response.status_code)
+
+
+FORM_FIELDS = [
+    ("manager", "/staff/referrals/{referral_id}/assign", "assignee", {}),
+    ("manager", "/staff/cases/{case_id}/assign", "assignee", {}),
+    (
+        "caseworker",
+        "/staff/cases/{case_id}/disclosures",
+        "consent_party_id",
+        {"basis": "consent", "what_was_shared": "The EHC plan."},
+    ),
+    ("caseworker", "/staff/cases/{case_id}/notes/{note_id}", "version", {"note": "Called mum again."}),
+    ("caseworker", "/staff/cases/{case_id}/details", "version", {"status": "open"}),
+    ("dpo", "/staff/requests/{request_id}/records", "records", {}),
+    ("dpo", "/staff/requests/{request_id}/extension", "extension_months", {"extension_reason": "Many records."}),
+    ("manager", "/staff/requests/{request_id}/public-interest-extension", "pi_working_days", {"pi_exemption": "s.36"}),
+]
+
+
+@pytest.mark.parametrize(("role", "path", "field", "rest"), FORM_FIELDS)
+def test_a_number_no_row_has_in_a_form_is_refused_with_the_form(app, world, role, path, field, rest):
+    """Refused as the form's own error (400), or as an edit that cannot be the one on record (409)."""
+    users, values, own_values = world
+    path = path.format(**(values | own_values.get(role, {})))
+    browser = app.test_client()
+    sign_in(browser, app, users[role])
+    token = csrf_token(browser)
+    for value in HOSTILE_NUMBERS:
+        response = browser.post(path, data={"csrf_token": token, **rest, field: value})
+        assert response.status_code in (400, 409), (path, field, value[:40], response.status_code)

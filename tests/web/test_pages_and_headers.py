@@ -3,9 +3,13 @@
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from portal.extensions import db
+from portal.models.audit import AuditEntry
 from portal.security import CONTENT_SECURITY_POLICY
 from tests.conftest import CheckingClient, build_app
+from tests.factories import submit_referral
 from tests.journeys import self_referral_answers, start
+from tests.staff import TEST_CLIENT_ADDRESS, make_staff, sign_in
 
 EXACT_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; font-src 'self'; "
@@ -164,3 +168,35 @@ def test_static_assets_are_served_under_assets(client):
     assert css.status_code == 200 and b".govuk-template" in css.data
     assert client.get("/assets/sps/application.mjs").status_code == 200
     assert client.get("/assets/govuk-frontend.min.js").status_code == 200
+
+
+FORGED = "203.0.113.66"  # what a client claims in X-Forwarded-For
+PROXY_SAW = "198.51.100.7"  # what the one proxy in front appends: the address it was reached from
+
+
+@pytest.mark.usefixtures("app")  # the migrated database
+@pytest.mark.parametrize(("hops", "client_seen_as"), [(0, TEST_CLIENT_ADDRESS), (1, PROXY_SAW)])
+def test_x_forwarded_for_is_believed_only_for_the_proxies_configured(database_url, hops, client_seen_as):
+    """With no proxy configured a client's own X-Forwarded-For changes nothing: the audit log and
+    the rate limits see the address the connection came from. With one, only the entry that proxy
+    added counts, never one the client wrote before it."""
+    app = build_app(database_url, TRUST_PROXY_HOPS=hops, RATELIMIT_ENABLED=True, SUBMISSION_RATE_LIMIT="2 per minute")
+    app.test_client_class = CheckingClient
+    referral = submit_referral(app)
+    staff = app.test_client()
+    sign_in(staff, app, make_staff(app, "manager"))
+    forwarded = FORGED if hops == 0 else f"{FORGED}, {PROXY_SAW}"
+    assert staff.get(f"/staff/referrals/{referral.id}", headers={"X-Forwarded-For": forwarded}).status_code == 200
+    with app.app_context():
+        newest = db.session.scalars(db.select(AuditEntry).order_by(AuditEntry.sequence.desc())).first()
+        assert (newest.record_type, newest.record_id, newest.client) == ("referral", referral.id, client_seen_as)
+
+    public = app.test_client()
+    token = public.csrf_token("/refer/self")
+    statuses = []
+    for number in range(3):
+        # Each post claims another address; only a proxy-added one may spread them over budgets.
+        claimed = f"203.0.113.{number}" if hops == 0 else f"{FORGED}, 198.51.100.{number}"
+        response = public.post("/refer/self", data={"csrf_token": token}, headers={"X-Forwarded-For": claimed})
+        statuses.append(response.status_code)
+    assert statuses == ([200, 200, 429] if hops == 0 else [200, 200, 200])

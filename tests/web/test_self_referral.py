@@ -1,6 +1,19 @@
+import pytest
+
 from portal.extensions import db
-from portal.models import Person, Referral
-from tests.journeys import error_summary, self_referral_answers, send, start
+from portal.models import InformationRequest, Person, Referral
+from tests.journeys import (
+    complaint_answers,
+    error_summary,
+    foi_answers,
+    professional_answers,
+    records_answers,
+    request_send,
+    request_start,
+    self_referral_answers,
+    send,
+    start,
+)
 
 
 def count(model) -> int:
@@ -122,3 +135,54 @@ def test_personal_data_is_encrypted_at_rest(client, app_context):
     stored = " ".join(str(value) for row in raw for value in row)
     assert "Siân" not in stored and "zoe.family" not in stored
     assert count(Person) == 2
+
+
+# The reference on every confirmation page is shown once (the next person at a shared computer
+# must not find it by reloading), and the page then says where it went.
+CONFIRMATIONS = [
+    ("refer", "self", self_referral_answers, Referral, "z***@example.com"),
+    ("refer", "professional", professional_answers, Referral, "p***@riverside.example.org"),
+    ("requests", "records", records_answers, InformationRequest, "z***@example.com"),
+    ("requests", "foi", foi_answers, InformationRequest, "m***@example.net"),
+    ("requests", "complaint", complaint_answers, InformationRequest, "a***@example.com"),
+]
+
+
+def sent_from(client, area: str, route: str, answers: dict):
+    if area == "refer":
+        return send(client, route, start(client, route, answers))
+    return request_send(client, route, request_start(client, route, answers))
+
+
+@pytest.mark.parametrize(("area", "route", "answers", "model", "sent_to"), CONFIRMATIONS)
+def test_the_reference_is_shown_once_then_the_page_says_where_it_was_sent(
+    client, app_context, area, route, answers, model, sent_to
+):
+    sent = sent_from(client, area, route, answers())
+    assert sent.status_code == 302 and sent.headers["Location"] == f"/{area}/{route}/confirmation"
+    reference = db.session.scalars(db.select(model.reference)).one()
+    first = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert reference in first and f"We have sent the reference number to {sent_to}." in first
+    with client.session_transaction() as kept:
+        assert reference not in repr(dict(kept)), "the reference leaves the cookie once shown"
+
+    again = client.get(sent.headers["Location"])
+    assert again.status_code == 200
+    html = again.get_data(as_text=True)
+    assert reference not in html and reference[:8] not in html
+    assert "Your reference number was shown once" in html
+    assert f"We also sent it by email to {sent_to}." in html
+    addresses = [value for value in answers().values() if isinstance(value, str) and "@" in value]
+    assert addresses and not any(address in first or address in html for address in addresses)
+    assert client.get(sent.headers["Location"]).status_code == 200, "and again, never an error"
+
+
+def test_without_an_email_address_the_page_says_to_note_the_reference_it_shows_once(client, app_context, outbox):
+    sent = sent_from(client, "refer", "self", self_referral_answers(email="", preferred_contact="phone"))
+    reference = db.session.scalars(db.select(Referral.reference)).one()
+    first = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert reference in first and "Write the reference number down now: this page shows it only once." in first
+    assert outbox == []
+    html = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert reference not in html and "If you did not write it down, contact us" in html
+    assert "We also sent it" not in html

@@ -1,9 +1,12 @@
-"""The staff account pages (administrators and managers): creating an account, the answers kept
-when it cannot be created, roles, training, the Volunteer Agreement, and deactivation."""
+"""The staff account pages (administrators and managers): creating an account (its set-up link
+goes to the person, never to the administrator), the answers kept when it cannot be created,
+roles, training, the Volunteer Agreement, deactivation, resets that send a new set-up link, and
+separation of duties: nobody changes their own account."""
 
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 
 import pytest
@@ -12,8 +15,9 @@ from sqlalchemy import func, select
 from portal.extensions import db
 from portal.models.audit import AuditEntry
 from portal.models.staff import StaffUser
+from portal.services import passwords
 from portal.services.clock import london_today
-from tests.staff import date_fields, make_staff, sign_in
+from tests.staff import PASSWORD, date_fields, make_staff, sign_in
 from tests.web.test_staff_auth import admin_post, audit_actions, browser, page_text, problems, signed_in
 
 NEW = "/staff/admin/users/new"
@@ -43,42 +47,55 @@ def accounts_count(app) -> int:
         return db.session.scalar(select(func.count()).select_from(StaffUser))
 
 
-def test_creating_an_account_shows_its_first_password_once(app, admin):
+def link_in(message) -> str:
+    """The set-up link's path in a set-up e-mail."""
+    match = re.search(r"https?://[^/\s]+(/staff/set-up/[A-Za-z0-9_-]+)", message.get_content())
+    assert match, "no set-up link in the e-mail"
+    return match.group(1)
+
+
+def test_a_new_account_has_no_usable_password_and_its_link_goes_only_to_the_person(app, admin, outbox):
     client, person = admin
     response = create(client, name="Jo Bloggs", email="Jo.Bloggs@SPS.example", roles=["caseworker", "volunteer"])
-    assert response.status_code == 201
-    body = page_text(response)
-    assert "Account created" in body
-    password = re.search(r'<code class="sps-secret">([^<]+)</code>', response.get_data(as_text=True)).group(1)
-    assert len(password) >= 12
+    assert response.status_code == 302
+    shown = client.get(response.headers["Location"])
+    banner = page_text(shown)
+    assert "Account created." in banner
+    assert "A set-up link has been emailed to Jo.Bloggs@sps.example. It works once, until" in banner
+
+    [message] = outbox
+    assert message["To"] == "Jo.Bloggs@sps.example"
+    path = link_in(message)
+    token = path.rsplit("/", 1)[1]
+    assert len(token) >= 43, "32 random bytes"
+    for page in (response, shown, client.get("/staff/admin/users")):
+        assert token not in page.get_data(as_text=True), "the administrator is shown the link"
 
     with app.app_context():
         user = db.session.scalars(select(StaffUser).where(StaffUser.roles == "volunteer caseworker")).one()
         user_id, email = user.id, user.email
-        assert password not in user.password_hash
+        assert not user.has_password and not user.mfa_enrolled and not user.recovery_codes
     assert email == "Jo.Bloggs@sps.example", "the domain is normalised, the local part kept"
-    assert "account created" in audit_actions(app, user_id)
+    assert {"account created", "set-up link issued"} <= set(audit_actions(app, user_id))
     with app.app_context():
-        entry = db.session.scalars(
-            select(AuditEntry).where(AuditEntry.action == "account created", AuditEntry.record_id == user_id)
-        ).one()
-        assert entry.actor_id == person.id and entry.detail == "roles: volunteer caseworker"
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.record_id == user_id)).all()
+        created = next(entry for entry in entries if entry.action == "account created")
+        assert created.actor_id == person.id and created.detail == "roles: volunteer caseworker"
+        assert not any(token in (entry.detail or "") for entry in entries), "the token is in the audit log"
 
-    for path in ("/staff/admin/users", f"/staff/admin/users/{user_id}"):
-        later = client.get(path)
-        assert later.status_code == 200 and "Jo Bloggs" in page_text(later)
-        assert password not in later.get_data(as_text=True), f"{path} shows the first password again"
+    # Nothing the administrator could type is the password: none has been chosen.
+    with app.app_context():
+        stored_hash = db.session.get(StaffUser, user_id).password_hash
+    for guess in ("", PASSWORD, token, "Jo.Bloggs@sps.example"):
+        assert not passwords.verify_password(stored_hash, guess), guess
 
-    newcomer = browser(app)
-    first = newcomer.post(
-        "/staff/login",
-        data={
-            "csrf_token": newcomer.csrf_token("/staff/login"),
-            "email": "jo.bloggs@sps.example",
-            "password": password,
-        },
-    )
-    assert first.status_code == 302 and first.headers["Location"] == "/staff/login/enrol"
+
+def test_an_account_whose_link_could_not_be_sent_says_so(app, admin, monkeypatch):
+    client, _ = admin
+    monkeypatch.setattr(app.extensions["portal_mailer"], "send", lambda *args: False)
+    response = create(client, **GOOD)
+    assert response.status_code == 302
+    assert "could not be emailed to sam.carter@sps.example" in page_text(client.get(response.headers["Location"]))
 
 
 GOOD = {"name": "Sam Carter", "email": "sam.carter@sps.example", "roles": ["caseworker"]}
@@ -198,11 +215,112 @@ def test_recording_the_volunteer_agreement(app, admin):
     assert "volunteer agreement recorded" in audit_actions(app, person.id)
 
 
+# Separation of duties: nobody changes their own account ------------------------------------------
+
+
+def own_account_refused(app, response, person, attempted: str) -> None:
+    assert response.status_code == 403
+    assert f"Another administrator must {attempted}." in page_text(response)
+    with app.app_context():
+        entry = db.session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "own account change refused", AuditEntry.record_id == person.id)
+            .order_by(AuditEntry.sequence.desc())
+        ).first()
+        assert entry is not None and entry.actor_id == person.id and entry.detail == attempted
+
+
+def test_an_administrator_cannot_give_themselves_manager_and_dpo(app, admin):
+    client, person = admin
+    response = admin_post(client, f"/staff/admin/users/{person.id}/roles", roles=["admin", "manager", "dpo"])
+    own_account_refused(app, response, person, "change your roles")
+    assert stored(app, person.id).roles == "admin"
+    assert client.get("/staff/requests").status_code == 403, "no subject access requests for them"
+    assert "roles changed" not in audit_actions(app, person.id)
+
+
+def test_an_administrator_cannot_reset_their_own_second_factor(app, admin, outbox):
+    client, person = admin
+    response = admin_post(client, f"/staff/admin/users/{person.id}/reset-mfa")
+    own_account_refused(app, response, person, "reset your second factor")
+    assert stored(app, person.id).mfa_enrolled and signed_in(client)
+    assert outbox == [] and "second factor reset" not in audit_actions(app, person.id)
+
+
+def test_an_administrator_cannot_reset_their_own_password(app, admin, outbox):
+    client, person = admin
+    response = admin_post(client, f"/staff/admin/users/{person.id}/set-up-link")
+    own_account_refused(app, response, person, "reset your password")
+    assert stored(app, person.id).has_password and signed_in(client) and outbox == []
+
+
+def test_an_administrator_cannot_record_their_own_training(app, admin):
+    # Untrained, they could not open the page at all; trained, they cannot renew their own record
+    # (say, dated today while it lapses next month).
+    client, person = admin
+    trained_on = stored(app, person.id).training_completed_on
+    response = admin_post(
+        client,
+        f"/staff/admin/users/{person.id}/training",
+        **date_fields("trained_on", london_today() - dt.timedelta(days=1)),
+    )
+    own_account_refused(app, response, person, "record your training")
+    assert stored(app, person.id).training_completed_on == trained_on
+    assert "training recorded" not in audit_actions(app, person.id)
+
+
+def test_a_manager_cannot_record_their_own_volunteer_agreement(app):
+    person = make_staff(app, "manager", "volunteer")
+    client = browser(app)
+    sign_in(client, app, person)
+    response = admin_post(client, f"/staff/admin/users/{person.id}/agreement", version="2099-9")
+    own_account_refused(app, response, person, "record your Volunteer Agreement")
+    assert stored(app, person.id).volunteer_agreement_version == app.config["VOLUNTEER_AGREEMENT_VERSION"]
+
+
 def test_you_cannot_deactivate_your_own_account(app, admin):
     client, person = admin
     response = admin_post(client, f"/staff/admin/users/{person.id}/active", active="no")
-    assert response.status_code == 400
-    assert problems(response) == [("#active", "You cannot deactivate your own account.")]
+    own_account_refused(app, response, person, "deactivate your account")
     assert stored(app, person.id).active
     assert signed_in(client)
     assert "account deactivated" not in audit_actions(app, person.id)
+
+
+def test_your_own_account_page_offers_no_changes_and_says_why(app, admin):
+    client, person = admin
+    body = client.get(f"/staff/admin/users/{person.id}").get_data(as_text=True)
+    assert "Another administrator must change your own roles" in html.unescape(body)
+    assert "<form" not in body.split('class="govuk-main-wrapper')[1], "a form to change one's own account"
+    other = make_staff(app, "caseworker")
+    theirs = client.get(f"/staff/admin/users/{other.id}").get_data(as_text=True)
+    for action in ("roles", "reset-mfa", "set-up-link", "training", "active"):
+        assert f'action="/staff/admin/users/{other.id}/{action}"' in theirs, action
+
+
+# Resets: a new set-up link, never a password ------------------------------------------------------
+
+
+def test_sending_a_new_set_up_link_stops_the_password_ends_sessions_and_replaces_older_links(app, admin, outbox):
+    client, _ = admin
+    person = make_staff(app, "caseworker")
+    theirs = browser(app)
+    sign_in(theirs, app, person)
+    path = f"/staff/admin/users/{person.id}/set-up-link"
+
+    first = admin_post(client, path)
+    assert first.status_code == 302
+    banner = page_text(client.get(first.headers["Location"]))
+    assert "Password reset." in banner and f"A set-up link has been emailed to {person.email}." in banner
+    assert not signed_in(theirs)
+    with app.app_context():
+        assert not passwords.verify_password(db.session.get(StaffUser, person.id).password_hash, PASSWORD)
+        assert not db.session.get(StaffUser, person.id).has_password
+
+    admin_post(client, path)
+    older, newer = (link_in(message) for message in outbox)
+    assert older != newer
+    assert browser(app).get(older).status_code == 404, "an older link still works"
+    assert browser(app).get(newer).status_code == 200
+    resets = [action for action in audit_actions(app, person.id) if action in ("password reset", "set-up link issued")]
+    assert resets[-4:] == ["password reset", "set-up link issued"] * 2

@@ -1,6 +1,7 @@
-"""Back-office sign-in through the web: enrolment of the second factor, replay and recovery codes,
-refusals that do not tell who has an account, lockout, rate limits, the session (rotated at
-sign-in, timed out, ended by sign-out and by an administrator in every process), changing one's own
+"""Back-office sign-in through the web: replay and recovery codes, refusals that do not tell who has
+an account, holds that slow guessing without locking the person out, rate limits, the session (a
+signed cookie until sign-in, then a row under a new token, timed out, ended by sign-out and by an
+administrator in every process), where ``next`` may lead, changing one's own
 password and authenticator, the page shown while training is outstanding, and the headers every
 back-office page carries.
 """
@@ -12,16 +13,19 @@ import hashlib
 import html
 import re
 import secrets
+from collections import Counter
 
 import pyotp
 import pytest
-from sqlalchemy import func, select, text, update
+from argon2 import PasswordHasher
+from flask import Flask
+from sqlalchemy import event, func, select, text, update
 
 from portal.extensions import db
 from portal.models.audit import AuditEntry
 from portal.models.staff import StaffSession, StaffUser
 from portal.security import CONTENT_SECURITY_POLICY
-from portal.services import accounts, clock, mfa, passwords
+from portal.services import accounts, clock, mfa, passwords, signin
 from portal.services.audit import Actor
 from portal.services.clock import london_datetime, london_today
 from tests.conftest import CheckingClient, build_app
@@ -37,10 +41,10 @@ from tests.staff import (
 )
 
 COOKIE = "sps_staff"
+SIGN_IN_COOKIE = "sps_signin"
+KNOWN_BROWSER_COOKIE = "sps_known_browser"
 BAD_CREDENTIALS = "Enter a correct email address and password"
 BAD_CODE = "Enter a correct code from your authenticator app, or an unused recovery code"
-# At enrolment there are no recovery codes yet, so the message does not mention them.
-BAD_ENROLMENT_CODE = "Enter the 6-digit code your authenticator app shows for this account"
 LOCKED = re.compile(
     r"This account is locked after too many failed attempts\. Try again after (\d\d:\d\d), "
     r"or ask an administrator to unlock it\."
@@ -141,87 +145,10 @@ def admin_post(admin, path: str, **data):
     return admin.post(path, data={"csrf_token": csrf_token(admin), **data})
 
 
-# First sign-in: enrolling the authenticator --------------------------------------------------------
-
-
-def start_enrolment(app, client):
-    user = make_staff(app, "caseworker", enrolled=False)
-    response = submit_password(client, user.email)
-    assert response.status_code == 302 and response.headers["Location"] == "/staff/login/enrol"
-    page = client.get("/staff/login/enrol")
-    assert page.status_code == 200
-    return user, page
-
-
 def key_shown(page) -> str:
     match = re.search(r'<code class="sps-secret">([^<]+)</code>', page.get_data(as_text=True))
     assert match, "no key shown as text"
     return "".join(match.group(1).split())
-
-
-def test_first_sign_in_shows_an_inline_qr_code_and_the_key_as_text(app, client):
-    _, page = start_enrolment(app, client)
-    body = page.get_data(as_text=True)
-    assert "<img" not in body
-    svg = re.search(r"<svg\b.*?</svg>", body, re.S)
-    assert svg, "no inline SVG QR code"
-    assert not re.search(r"\b(href|src)\s*=|url\(", svg.group(0)), "the QR code refers to something outside it"
-    assert "<title>" in svg.group(0)
-    key = key_shown(page)
-    assert re.fullmatch(r"[A-Z2-7]{32}", key)
-    assert client.get("/staff/login/enrol").get_data(as_text=True).count(" ".join(re.findall(".{4}", key))) == 1, (
-        "the key changed between two views of the page"
-    )
-
-
-def test_enrolment_refuses_a_wrong_code_then_accepts_the_right_one(app, client):
-    user, page = start_enrolment(app, client)
-    key = key_shown(page)
-    refused = submit_code(client, wrong_code(key), "/staff/login/enrol")
-    assert refused.status_code == 200
-    assert problems(refused) == [("#code", BAD_ENROLMENT_CODE)]
-    assert not signed_in(client)
-
-    confirmed = submit_code(client, pyotp.TOTP(key).at(clock.now()), "/staff/login/enrol")
-    assert confirmed.status_code == 302
-    assert signed_in(client)
-    actions = audit_actions(app, user.id)
-    assert "sign-in failed: enrolment code" in actions and "second factor enrolled" in actions
-
-
-def test_recovery_codes_are_shown_once_and_stored_only_as_digests(app, client):
-    user, page = start_enrolment(app, client)
-    key = key_shown(page)
-    assert submit_code(client, pyotp.TOTP(key).at(clock.now()), "/staff/login/enrol").status_code == 302
-
-    shown = client.get("/staff/recovery-codes")
-    assert shown.status_code == 200
-    codes = re.findall(r"<li><code>([^<]+)</code></li>", shown.get_data(as_text=True))
-    assert len(codes) == 10 and len(set(codes)) == 10
-    again = client.get("/staff/recovery-codes")
-    assert again.status_code == 302 and again.headers["Location"] == "/staff/"
-
-    with app.app_context():
-        stored_secret = db.session.execute(
-            text("SELECT totp_secret FROM staff_users WHERE id = :id"), {"id": user.id}
-        ).scalar_one()
-        digests = db.session.execute(
-            text("SELECT code_sha256 FROM recovery_codes WHERE user_id = :id"), {"id": user.id}
-        ).scalars()
-        session_data = " ".join(db.session.execute(text("SELECT data FROM staff_sessions")).scalars())
-        assert db.session.get(StaffUser, user.id).totp_secret == key
-    assert key not in stored_secret and key.lower() not in stored_secret.lower()
-    assert sorted(digests) == sorted(hashlib.sha256(code.replace("-", "").encode()).hexdigest() for code in codes)
-    for secret in (key, *codes):
-        assert secret not in session_data, "a secret is kept in clear in the session row"
-
-
-def test_enrolment_goes_straight_on_to_the_recovery_codes(app, client):
-    _, page = start_enrolment(app, client)
-    confirmed = submit_code(client, pyotp.TOTP(key_shown(page)).at(clock.now()), "/staff/login/enrol")
-    assert confirmed.status_code == 302
-    following = client.get(confirmed.headers["Location"])
-    assert "Your recovery codes" in page_text(following)
 
 
 # The second step: codes count once ----------------------------------------------------------------
@@ -260,52 +187,169 @@ def test_a_recovery_code_works_once_only(app, client):
     assert "signed in" in audit_actions(app, user.id)
 
 
-# The first step: refusals that do not say who has an account ----------------------------------------
+# The first step: refusals that do not say who has an account, and holds that lock nobody out -------
 
 
-def test_unknown_address_wrong_password_and_deactivated_account_get_the_same_answer(app, client):
-    known = make_staff(app, "caseworker")
-    gone = make_staff(app, "caseworker")
+def hold_account(app, user) -> None:
+    """Bring the account to its ceiling as a guesser would: the last failure, from a browser of the
+    guesser's own, starts the hold."""
+    with app.app_context():
+        db.session.execute(update(StaffUser).where(StaffUser.id == user.id).values(failed_sign_ins=signin.CEILING - 1))
+        db.session.commit()
+    assert submit_password(browser(app), user.email, "a guess").status_code == 200
+    with app.app_context():
+        assert db.session.get(StaffUser, user.id).locked_until is not None
+
+
+@pytest.fixture
+def hasher_calls(app, monkeypatch) -> Counter:
+    """How often argon2 verifies and hashes. The dummy hash is made once per process, on first
+    use: made here first, so only the work of a sign-in is counted."""
+    with app.app_context():
+        passwords.dummy_hash()
+    calls: Counter = Counter()
+    real_verify, real_hash = PasswordHasher.verify, PasswordHasher.hash
+
+    def verify(self, *args, **kwargs):
+        calls["verify"] += 1
+        return real_verify(self, *args, **kwargs)
+
+    def hash_(self, *args, **kwargs):
+        calls["hash"] += 1
+        return real_hash(self, *args, **kwargs)
+
+    monkeypatch.setattr(PasswordHasher, "verify", verify)
+    monkeypatch.setattr(PasswordHasher, "hash", hash_)
+    return calls
+
+
+def test_unknown_wrong_held_and_deactivated_get_the_same_answer_after_the_same_work(app, client, hasher_calls):
+    known, held, gone = (make_staff(app, "caseworker") for _ in range(3))
     with app.app_context():
         db.session.get(StaffUser, gone.id).active = False
         db.session.commit()
+    hold_account(app, held)
 
-    answers = {
-        "unknown": submit_password(client, "nobody@sps.example"),
-        "wrong password": submit_password(client, known.email, "not the password at all"),
-        "deactivated": submit_password(client, gone.email),
+    attempts = {
+        "unknown address": ("nobody@sps.example", PASSWORD),
+        "wrong password": (known.email, "not the password at all"),
+        "held account, right password": (held.email, PASSWORD),
+        "deactivated account, right password": (gone.email, PASSWORD),
     }
-    emails = {"unknown": "nobody@sps.example", "wrong password": known.email, "deactivated": gone.email}
-    pages = set()
-    for case, response in answers.items():
+    pages, work = set(), {}
+    for case, (email, password) in attempts.items():
+        page = client.get("/staff/login")
+        hasher_calls.clear()
+        response = client.post(
+            "/staff/login",
+            data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": email, "password": password},
+        )
+        work[case] = dict(hasher_calls)
         assert response.status_code == 200, case
         assert problems(response) == [("#email", BAD_CREDENTIALS)], case
-        body = response.get_data(as_text=True).replace(emails[case], "EMAIL")
+        body = response.get_data(as_text=True).replace(email, "EMAIL")
         pages.add(re.sub(r'name="csrf_token" value="[^"]+"', "", body))
-    assert len(pages) == 1, "the pages differ beyond the address typed"
+    assert len(pages) == 1, "the pages differ beyond the address typed and the CSRF token"
+    assert all(calls == {"verify": 1} for calls in work.values()), work
 
 
-def test_five_wrong_passwords_lock_the_account_even_against_the_right_password(app, client):
+def test_failed_sign_ins_are_audited_without_the_password_or_the_address(app, client):
+    known, held = make_staff(app, "caseworker"), make_staff(app, "caseworker")
+    hold_account(app, held)
+    typed = [("nobody@sps.example", "first secret guess"), (known.email, "second secret guess"), (held.email, PASSWORD)]
+    for email, password in typed:
+        assert submit_password(client, email, password).status_code == 200
+    with app.app_context():
+        entries = db.session.execute(select(AuditEntry.action, AuditEntry.detail, AuditEntry.client)).all()
+    actions = [entry.action for entry in entries]
+    assert actions.count("sign-in failed") >= 2 and "sign-in refused: locked" in actions
+    recorded = " ".join(str(field) for entry in entries for field in entry).casefold()
+    for email, password in typed:
+        assert password.casefold() not in recorded and email.casefold() not in recorded
+
+
+@pytest.fixture
+def app_with_default_limits(app, database_url):
+    """Sign-in limited per client address as the portal is by default."""
+    limited = build_app(database_url, RATELIMIT_ENABLED=True)
+    assert limited.config["SIGN_IN_RATE_LIMIT"] == "10 per minute;50 per hour"
+    yield limited
+    with limited.app_context():
+        db.engine.dispose()
+
+
+def test_wrong_passwords_sent_for_hours_never_keep_the_person_out_of_their_usual_browser(
+    app_with_default_limits, time_machine
+):
+    app = app_with_default_limits
+    start = clock.now()
+    time_machine.move_to(start, tick=False)
     user = make_staff(app, "caseworker")
-    answers = [submit_password(client, user.email, f"wrong password {n}") for n in range(5)]
-    assert [problems(answer)[0][1] for answer in answers[:4]] == [BAD_CREDENTIALS] * 4
-    assert LOCKED.fullmatch(problems(answers[4])[0][1]), "the fifth failure locks"
+    person_address, attacker_address = client_addresses(2)
+    person = browser(app)
+    person.environ_base["REMOTE_ADDR"] = person_address
+    sign_in_through_forms(person, app, user)  # the browser they use every day
+    sign_out(person)
 
-    locked = submit_password(client, user.email)
-    assert locked.status_code == 200, "the right password does not get past a lock"
-    shown = LOCKED.fullmatch(problems(locked)[0][1])
-    assert shown
+    attacker = browser(app)
+    attacker.environ_base["REMOTE_ADDR"] = attacker_address
+    rounds = 40  # five wrong passwords every quarter of an hour, for ten hours
+    for number in range(rounds):
+        time_machine.move_to(start + dt.timedelta(minutes=15 * number), tick=False)
+        for guess in range(5):
+            refused = submit_password(attacker, user.email, f"guess {number}.{guess}")
+            assert refused.status_code == 200 and problems(refused) == [("#email", BAD_CREDENTIALS)]
+
+    time_machine.move_to(start + dt.timedelta(minutes=15 * (rounds - 1) + 1), tick=False)
+    assert submit_password(person, user.email).status_code == 302
+    assert submit_code(person, fresh_code(app, user)).status_code == 302
+    assert signed_in(person)
+
+    # The guesser's browser is held: even the right password gets the usual answer there.
+    assert problems(submit_password(attacker, user.email)) == [("#email", BAD_CREDENTIALS)]
+    actions = audit_actions(app, user.id)
+    assert actions.count("sign-in failed") == signin.CEILING, "guesses are checked up to the ceiling, no further"
+    assert actions.count("account locked") == 1
+    assert "sign-in refused: locked" in actions
+
+
+def test_the_code_that_reaches_the_ceiling_says_the_account_is_locked_and_until_when(app, client):
+    user = make_staff(app, "caseworker")
+    with app.app_context():
+        db.session.execute(update(StaffUser).where(StaffUser.id == user.id).values(failed_sign_ins=signin.CEILING - 1))
+        db.session.commit()
+    assert submit_password(client, user.email).status_code == 302
+    refused = submit_code(client, wrong_code(user.secret))
+    shown = LOCKED.fullmatch(problems(refused)[0][1])
+    assert shown, "only someone who gave the right password is told"
     with app.app_context():
         until = db.session.get(StaffUser, user.id).locked_until
     until = until if until.tzinfo else until.replace(tzinfo=dt.UTC)
     assert shown.group(1) == f"{london_datetime(until):%H:%M}"
-    assert dt.timedelta(minutes=14) < until - clock.now() <= dt.timedelta(minutes=15)
+    assert until - clock.now() <= dt.timedelta(hours=signin.HOLD_HOURS)
 
-    actions = audit_actions(app, user.id)
-    assert actions.count("sign-in failed: password") == 5
-    assert actions.count("account locked") == 1
-    assert "sign-in refused: locked" in actions
-    assert "sign-in: password accepted" not in actions
+
+def test_five_wrong_codes_send_the_person_back_to_their_password(app, client):
+    user = make_staff(app, "caseworker")
+    assert submit_password(client, user.email).status_code == 302
+    for _ in range(signin.CODE_TRIES - 1):
+        refused = submit_code(client, wrong_code(user.secret))
+        assert refused.status_code == 200 and problems(refused) == [("#code", BAD_CODE)]
+    ended = submit_code(client, wrong_code(user.secret))
+    assert ended.status_code == 302 and ended.headers["Location"] == "/staff/login?ended=codes"
+    assert "You entered too many wrong codes." in page_text(client.get(ended.headers["Location"]))
+    assert client.get("/staff/login/code").status_code == 302, "the half-done sign-in has ended"
+
+
+def test_a_copy_of_a_half_done_sign_in_taken_before_a_wrong_code_no_longer_works(app, client):
+    user = make_staff(app, "caseworker")
+    assert submit_password(client, user.email).status_code == 302
+    before = cookie_value(client, SIGN_IN_COOKIE)
+    assert submit_code(client, wrong_code(user.secret)).status_code == 200
+    replay = browser(app)
+    replay.set_cookie(SIGN_IN_COOKIE, before)
+    assert replay.get("/staff/login/code").status_code == 302, "the wrong codes it had tried would start again"
+    assert client.get("/staff/login/code").status_code == 200, "the browser that tried carries on"
 
 
 # Rate limits on sign-in ------------------------------------------------------------------------------
@@ -342,44 +386,109 @@ def test_sign_in_is_rate_limited_per_client_address(limited_app):
     assert client.get("/staff/login").status_code == 200, "reading the sign-in page is never limited"
 
 
-def test_sign_in_is_rate_limited_per_account_across_addresses(limited_app):
+def test_guesses_at_an_account_from_other_addresses_do_not_rate_limit_its_person(limited_app):
     user = make_staff(limited_app, "caseworker")
     client = browser(limited_app)
     token = client.csrf_token("/staff/login")
-    addresses = client_addresses(5)
+    addresses = client_addresses(7)
 
-    def attempt(address: str, email: str, password: str):
+    def attempt(address: str, password: str):
         return client.post(
             "/staff/login",
-            data={"csrf_token": token, "email": email, "password": password},
+            data={"csrf_token": token, "email": user.email, "password": password},
             environ_base={"REMOTE_ADDR": address},
         )
 
-    answers = [attempt(address, user.email, "wrong").status_code for address in addresses[:3]]
-    assert answers == [200, 200, 200]
-    fourth = attempt(addresses[3], user.email, PASSWORD)
-    assert fourth.status_code == 429, "a fourth address is still limited for the same account"
-    assert attempt(addresses[4], "someone.else@sps.example", "wrong").status_code == 200
+    assert [attempt(address, "wrong").status_code for address in addresses[:6]] == [200] * 6
+    assert attempt(addresses[6], PASSWORD).status_code == 302, "a limit per account would let anyone spend it"
 
 
 # The session ---------------------------------------------------------------------------------------
 
 
+def statements_touching(app: Flask, table: str):
+    """Collects, into the list it returns, every SQL statement naming ``table`` until removed."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def listener(connection, cursor, statement, parameters, context, executemany) -> None:
+        if table in statement:
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    return seen, lambda: event.remove(engine, "before_cursor_execute", listener)
+
+
+def test_cookieless_visits_to_the_sign_in_page_write_no_session_row_and_scan_no_table(app):
+    seen, stop = statements_touching(app, "staff_sessions")
+    try:
+        for _ in range(50):
+            visit = browser(app).get("/staff/login")
+            assert visit.status_code == 200
+            assert visit.headers.get("Set-Cookie", "").startswith(f"{SIGN_IN_COOKIE}=")
+    finally:
+        stop()
+    assert seen == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StaffSession)) == 0
+
+
+def test_the_sign_in_form_still_needs_the_csrf_token_of_its_own_browser(app):
+    user = make_staff(app, "caseworker")
+    visitor = browser(app)
+    token = csrf_from(visitor.get("/staff/login").get_data(as_text=True))
+    fields = {"email": user.email, "password": PASSWORD}
+    assert visitor.post("/staff/login", data=fields).status_code == 400, "no token"
+
+    other = browser(app)
+    other.get("/staff/login")
+    assert other.post("/staff/login", data={**fields, "csrf_token": token}).status_code == 400, "another's token"
+
+    value = cookie_value(visitor, SIGN_IN_COOKIE)
+    altered = value[:-4] + ("AAAA" if not value.endswith("AAAA") else "BBBB")
+    forged = browser(app)
+    forged.set_cookie(SIGN_IN_COOKIE, altered)
+    assert forged.post("/staff/login", data={**fields, "csrf_token": token}).status_code == 400, "a cookie not ours"
+
+    assert visitor.post("/staff/login", data={**fields, "csrf_token": token}).status_code == 302
+
+
+def test_a_half_done_sign_in_cannot_be_replayed_after_the_code_is_used(app, client):
+    user = make_staff(app, "caseworker")
+    assert submit_password(client, user.email).status_code == 302
+    token = csrf_from(client.get("/staff/login/code").get_data(as_text=True))
+    half_done = cookie_value(client, SIGN_IN_COOKIE)
+    used = client.post("/staff/login/code", data={"csrf_token": token, "code": fresh_code(app, user)})
+    assert used.status_code == 302
+    assert signed_in(client)
+
+    replay = browser(app)
+    replay.set_cookie(SIGN_IN_COOKIE, half_done)
+    assert replay.get("/staff/login/code").status_code == 302
+    replayed = replay.post("/staff/login/code", data={"csrf_token": token, "code": fresh_code(app, user)})
+    assert replayed.status_code == 302 and replayed.headers["Location"] == "/staff/login"
+    assert not signed_in(replay)
+
+
 def test_the_session_identifier_changes_at_sign_in(app, client):
     user = make_staff(app, "caseworker")
     client.get("/staff/login")
-    before = cookie_value(client)
-    assert before
+    before = cookie_value(client, SIGN_IN_COOKIE)
+    assert before and cookie_value(client) is None, "before sign-in the session is the signed cookie alone"
     assert submit_password(client, user.email).status_code == 302
-    half_way = cookie_value(client)
+    half_way = cookie_value(client, SIGN_IN_COOKIE)
+    assert half_way and cookie_value(client) is None
     assert submit_code(client, fresh_code(app, user)).status_code == 302
     after = cookie_value(client)
+    assert after and cookie_value(client, SIGN_IN_COOKIE) is None, "the signed cookie goes at sign-in"
     assert len({before, half_way, after}) == 3
 
     for old in (before, half_way):
-        planted = browser(app)
-        planted.set_cookie(COOKIE, old)
-        assert not signed_in(planted), "a token from before sign-in opens the back office"
+        for name in (COOKIE, SIGN_IN_COOKIE):
+            planted = browser(app)
+            planted.set_cookie(name, old)
+            assert not signed_in(planted), "a cookie from before sign-in opens the back office"
     carried = browser(app)
     carried.set_cookie(COOKIE, after)
     assert signed_in(carried)
@@ -390,13 +499,22 @@ def test_the_session_identifier_changes_at_sign_in(app, client):
     assert not {hashlib.sha256(old.encode()).hexdigest() for old in (before, half_way)} & digests
 
 
-def test_the_session_cookie_is_http_only_and_same_site(app, client):
+def set_cookies(response) -> dict[str, str]:
+    """Each cookie the response sets (or clears), by name."""
+    return {cookie.split("=", 1)[0]: cookie for cookie in response.headers.getlist("Set-Cookie")}
+
+
+def test_the_session_cookies_are_http_only_and_same_site(app, client):
     user = make_staff(app, "caseworker")
+    before = set_cookies(client.get("/staff/login"))
     response = sign_in_through_forms(client, app, user)
-    cookie = response.headers["Set-Cookie"]
-    assert cookie.startswith(f"{COOKIE}=")
-    assert "; HttpOnly" in cookie and "; SameSite=Lax" in cookie and "; Path=/" in cookie
-    assert "Domain=" not in cookie
+    cookies = set_cookies(response)
+    assert "Max-Age=0" in cookies[SIGN_IN_COOKIE], "the signed cookie is cleared at sign-in"
+    for cookie in (before[SIGN_IN_COOKIE], cookies[COOKIE], cookies[KNOWN_BROWSER_COOKIE]):
+        assert "; HttpOnly" in cookie and "; SameSite=Lax" in cookie and "; Path=/" in cookie
+        assert "Domain=" not in cookie
+    assert "Max-Age=" not in cookies[COOKIE] and "Max-Age=" not in before[SIGN_IN_COOKIE], "gone with the browser"
+    assert f"Max-Age={signin.KNOWN_BROWSER_DAYS * 86400}" in cookies[KNOWN_BROWSER_COOKIE]
 
 
 @pytest.fixture
@@ -423,15 +541,18 @@ def test_in_production_the_session_cookie_is_a_secure_host_cookie(production_app
     assert responses[-1].status_code == 302
     assert client.get("/staff/", **HTTPS).status_code == 200
     responses.append(sign_out(client, **https))
+    names = [set(set_cookies(response)) for response in responses]
+    assert names[0] == {"__Host-sps_signin"}
+    assert names[1] == {"__Host-sps_signin", "__Host-sps_staff", "__Host-sps_known_browser"}
     for response in responses:
-        cookie = response.headers["Set-Cookie"]
-        assert cookie.startswith("__Host-sps_staff="), cookie
-        # A browser only accepts (or clears) a __Host- cookie that is Secure, for Path=/, with no Domain.
-        for attribute in ("; Secure", "; Path=/", "; SameSite=Lax"):
-            assert attribute in cookie, (attribute, cookie)
-        assert "Domain=" not in cookie
-    assert all("; HttpOnly" in response.headers["Set-Cookie"] for response in responses[:2])
-    assert "Max-Age=0" in responses[-1].headers["Set-Cookie"], "signing out clears the cookie"
+        for cookie in response.headers.getlist("Set-Cookie"):
+            assert cookie.startswith("__Host-"), cookie
+            # A browser only accepts (or clears) a __Host- cookie that is Secure, for Path=/, with no Domain.
+            for attribute in ("; Secure", "; Path=/", "; SameSite=Lax"):
+                assert attribute in cookie, (attribute, cookie)
+            assert "Domain=" not in cookie
+            assert "; HttpOnly" in cookie or "Max-Age=0" in cookie, cookie
+    assert "Max-Age=0" in set_cookies(responses[-1])["__Host-sps_staff"], "signing out clears the cookie"
     assert client.get("/staff/", **HTTPS).status_code == 302, "signed out"
 
 
@@ -705,13 +826,75 @@ def test_every_staff_page_is_not_stored_and_carries_the_policy(app, client):
         assert response.headers.get("Content-Security-Policy") == CONTENT_SECURITY_POLICY, path
 
 
-def test_expired_sessions_are_cleared_when_a_new_one_starts(app):
+def test_expired_sessions_are_cleared_when_someone_signs_in(app):
     user = make_staff(app, "caseworker")
     first = browser(app)
     sign_in(first, app, user)
     with app.app_context():
         db.session.execute(text("UPDATE staff_sessions SET last_seen_at = :old"), {"old": dt.datetime(2020, 1, 1)})
         db.session.commit()
-    browser(app).get("/staff/login")  # a visitor's new session clears the expired ones away
+    sign_in_through_forms(browser(app), app, make_staff(app, "caseworker"))  # a new session clears them away
     with app.app_context():
         assert db.session.scalar(text("SELECT count(*) FROM staff_sessions")) == 1
+
+
+# Where sign-in leads: ``next`` ---------------------------------------------------------------------
+
+
+def test_a_newline_in_next_falls_back_to_the_dashboard_once_the_code_is_used(app, client):
+    """The penetration test's case: a CR LF in ``next`` made a 500 after the code was spent."""
+    user = make_staff(app, "caseworker")
+    page = client.get("/staff/login?next=/staff/%0d%0aSet-Cookie:%20planted=1")
+    assert page.status_code == 200
+    response = client.post(
+        "/staff/login?next=/staff/%0d%0aSet-Cookie:%20planted=1",
+        data={"csrf_token": csrf_from(page.get_data(as_text=True)), "email": user.email, "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    signed = submit_code(client, fresh_code(app, user))
+    assert signed.status_code == 302 and signed.headers["Location"] == "/staff/"
+    assert "planted" not in str(signed.headers)
+    assert signed_in(client)
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/staff/\r\nSet-Cookie: planted=1",
+        "/staff/\n",
+        "/staff/%0d%0aSet-Cookie:%20planted=1",
+        "/staff/%0A",
+        "/staff/x\x00",
+        "/staff/\x0b",
+        "/staff/\u2028",
+        "/staff/\u202e",
+        "/staff/\\evil.example",
+        "/staff/%5cevil.example",
+        "/\t/evil.example",
+        "//evil.example",
+        "///evil.example/staff",
+        "/staff//evil.example",
+        "https:evil.example",
+        "https://evil.example/staff/",
+        "javascript:alert(1)",
+        "/staffing",
+        "/staff@evil.example",
+        "staff/cases",
+        "/staff/" + "x" * 1000,
+        "",
+        None,
+    ],
+)
+def test_next_that_could_leave_the_site_or_break_the_redirect_goes_to_the_dashboard(app, target):
+    from portal.staff.auth import _safe_next
+
+    with app.test_request_context("/staff/login"):
+        assert _safe_next(target) == "/staff/"
+
+
+@pytest.mark.parametrize("target", ["/staff", "/staff/", "/staff/cases?status=open&worker=3", "/staff/referrals/12"])
+def test_next_within_the_back_office_is_kept(app, target):
+    from portal.staff.auth import _safe_next
+
+    with app.test_request_context("/staff/login"):
+        assert _safe_next(target) == target

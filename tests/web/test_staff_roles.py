@@ -12,11 +12,11 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Referral
-from portal.services import casework, clock, requests, subject_access, triage
+from portal.services import casework, clock, disclosures, requests, subject_access, triage
 from portal.services.audit import Actor
 from portal.services.consent import CaseConsent, record_case_consent
-from portal.services.roles import CAPABILITIES, ROLES
 from portal.services.requests import FoiAnswers, Requester, SubjectAccessAnswers
+from portal.services.roles import CAPABILITIES, ROLES
 from portal.staff.access import SIGN_IN
 from tests.factories import submit_referral
 from tests.journeys import self_referral_answers
@@ -66,7 +66,10 @@ DPO = frozenset({"dpo"})
 EXPECTED = {
     "staff_auth.login": SIGN_IN,
     "staff_auth.second_factor": SIGN_IN,
-    "staff_auth.enrol": SIGN_IN,
+    "staff_auth.set_up_needed": SIGN_IN,
+    "staff_auth.set_up_password": SIGN_IN,
+    "staff_auth.set_up_authenticator": SIGN_IN,
+    "staff_auth.set_up_done": SIGN_IN,
     "staff_auth.recovery_codes": ANY,
     "staff_auth.logout": ANY,
     "staff_auth.account": ANY,
@@ -74,6 +77,7 @@ EXPECTED = {
     "staff_auth.change_second_factor": ANY,
     "staff_triage.dashboard": ANY,
     "staff_triage.referrals": TRIAGE,
+    "staff_triage.email_search": TRIAGE,
     "staff_triage.referral": TRIAGE,
     "staff_triage.log_contact": TRIAGE,
     "staff_triage.assign": DECIDERS,
@@ -92,6 +96,9 @@ EXPECTED = {
     "staff_cases.review": DECIDERS,
     "staff_cases.disclose": DECIDERS,
     "staff_cases.disclosure_list": frozenset({"caseworker", "manager", "dpo"}),
+    "staff_cases.disclosures_awaiting_approval": frozenset({"manager"}),
+    "staff_cases.disclosure_decision": frozenset({"manager"}),
+    "staff_cases.decide_disclosure": frozenset({"manager"}),
     "staff_cases.close": DECIDERS,
     "staff_cases.reopen": DECIDERS,
     "staff_admin.users": ADMINS,
@@ -99,6 +106,7 @@ EXPECTED = {
     "staff_admin.user": ADMINS,
     "staff_admin.change_roles": ADMINS,
     "staff_admin.set_active": ADMINS,
+    "staff_admin.send_set_up_link": ADMINS,
     "staff_admin.reset_mfa": ADMINS,
     "staff_admin.record_training": ADMINS,
     "staff_admin.record_agreement": ADMINS,
@@ -173,6 +181,15 @@ def world(app):
             today,
             6,
         )
+        # Recorded by the caseworker, so the manager is a second person who may decide it.
+        pending = disclosures.record_disclosure(
+            case,
+            disclosures.DisclosureRequest(
+                today, "Concerns", "child_protection", recipient="Children's services", justification="Harm"
+            ),
+            caseworker,
+            today,
+        )
         mailer = app.extensions["portal_mailer"]
         requester = Requester("Zoë Ó Briain-Nakamura", "zoe.family@example.com", None, None, None, "email")
         sar = requests.submit_subject_access(
@@ -189,6 +206,7 @@ def world(app):
             "case_id": case.id,
             "note_id": note.id,
             "consent_id": consent.id,
+            "disclosure_id": pending.id,
             "user_id": target.id,
             "request_id": sar.id,
             "name_id": sar.withheld_names[0].id,

@@ -1,0 +1,100 @@
+"""Every action the audit log records, declared once with the words the log shows for it.
+
+``audit.record`` refuses an action that is not declared here, so a mistyped or invented name fails
+the first test that reaches it instead of writing entries nobody can find with the log's filter.
+An action is a fixed name; what varies (which note, which step, how many found) goes in the entry's
+detail. The stored name is at most 48 characters (the column's width); the label is for people.
+"""
+
+from __future__ import annotations
+
+AUDIT_ACTIONS: dict[str, str] = {
+    # Signing in and out, and one's own account.
+    "sign-in: password accepted": "Password accepted at sign-in",
+    "sign-in failed": "Sign-in failed",
+    "sign-in refused: locked": "Sign-in refused: account locked",
+    "account locked": "Account locked after repeated failures",
+    "signed in": "Signed in",
+    "signed out": "Signed out",
+    "second factor enrolled": "Set up an authenticator app",
+    "password changed": "Changed their password",
+    "sign-in refused: no authenticator": "Sign-in refused: no authenticator set up (set-up link needed)",
+    "password set": "Chose their password",
+    "set-up link used": "Finished setting up their account with a set-up link",
+    # Staff accounts.
+    "staff list viewed": "Viewed the list of staff accounts",
+    "staff account viewed": "Viewed a staff account",
+    "account created": "Created a staff account",
+    "set-up link issued": "Sent a set-up link",
+    "own account change refused": "Refused: a change to their own account",
+    "password reset": "Reset a password",
+    "second factor changed": "Changed an authenticator app",
+    "second factor reset": "Reset a second factor",
+    "roles changed": "Changed roles",
+    "account deactivated": "Deactivated an account",
+    "account reactivated": "Reactivated an account",
+    "training recorded": "Recorded confidentiality training",
+    "volunteer agreement recorded": "Recorded the Volunteer Agreement",
+    # Referrals.
+    "referrals searched by email": "Searched referrals by email address",
+    "referral viewed": "Viewed a referral",
+    "referral assigned": "Assigned a referral",
+    "referral accepted": "Accepted a referral",
+    "referral declined": "Declined a referral",
+    "consent attestation recorded": "Recorded a consent attestation",
+    "contact refused: no consent on record": "Contact refused: no consent on record",
+    "contact logged": "Logged contact",
+    # Cases.
+    "case viewed": "Viewed a case",
+    "case note viewed": "Viewed a case note",
+    "case note added": "Added a case note",
+    "case note edited": "Edited a case note",
+    "case details changed": "Changed a case's details",
+    "case assigned": "Assigned a case",
+    "case closed": "Closed a case",
+    "case reopened": "Reopened a case",
+    "consent recorded": "Recorded consent",
+    "consent withdrawn": "Recorded a withdrawal of consent",
+    "consent reviewed": "Reviewed consent",
+    "disclosures viewed": "Viewed a case's disclosures",
+    "disclosure viewed": "Viewed a disclosure without consent for its approval",
+    "disclosure refused": "Disclosure refused",
+    "disclosure recorded": "Recorded a disclosure",
+    "disclosure awaiting approval": "Recorded a disclosure awaiting approval",
+    "disclosure approved": "Approved a disclosure",
+    "disclosure declined": "Declined a disclosure",
+    "disclosure approval refused": "Disclosure approval refused",
+    # Information requests: subject access, FOI and complaints.
+    "information request viewed": "Viewed an information request",
+    "request clock changed": "Changed a request's clock",
+    "request deadline extended": "Extended a request's deadline",
+    "requester identity verified": "Verified a requester's identity",
+    "child's confirmation recorded": "Recorded a child's confirmation",
+    "records searched for a subject access request": "Searched records for a subject access request",
+    "records chosen for a subject access request": "Chose records for a subject access request",
+    "name withheld from a subject access response": "Withheld a name from a subject access response",
+    "withheld name removed": "Stopped withholding a name",
+    "subject access response generated and downloaded": "Downloaded a subject access response",
+    "complaint acknowledged": "Acknowledged a complaint",
+    "information request closed": "Closed an information request",
+    # The log itself.
+    "audit log viewed": "Viewed the audit log",
+}
+
+
+class UndeclaredAuditAction(ValueError):
+    """An audit entry was asked for with an action that is not in ``AUDIT_ACTIONS``."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(f"{action!r} is not a declared audit action: add it to portal/services/audit_actions.py")
+        self.action = action
+
+
+def require_declared(action: str) -> None:
+    if action not in AUDIT_ACTIONS:
+        raise UndeclaredAuditAction(action)
+
+
+def label(action: str) -> str:
+    """What the log shows for ``action``; an entry written under a name since retired shows its name."""
+    return AUDIT_ACTIONS.get(action, action)
