@@ -17,10 +17,13 @@ from typing import Any
 from flask import Flask
 from werkzeug.datastructures import MultiDict
 
+from portal.extensions import db
 from portal.models.referrals import Referral
 from portal.public.forms import HONEYPOT
 from portal.public.routes import JOURNEYS
 from portal.request_time import request_now
+from portal.services import clock, triage
+from portal.services.audit import Actor
 from portal.services.consent import current_privacy_notice
 from portal.services.referrals import PrivacyAgreement
 from tests.journeys import professional_answers, self_referral_answers
@@ -74,3 +77,12 @@ def submit_referral(app: Flask, route: str = "self", answers: dict[str, object] 
         )
         made = Made(referral.id, str(referral.reference), referral.route)
     return made
+
+
+def open_case(app: Flask, worker_id: int) -> int:
+    """A self-referral accepted by ``worker_id`` (a caseworker or manager), now: the new case's id."""
+    submit_referral(app, "self", self_referral_answers())
+    with app.app_context():
+        referral = db.session.scalars(db.select(Referral).order_by(Referral.id.desc())).first()
+        acts = Actor(worker_id, "192.0.2.1", clock.now())
+        return triage.accept(referral, acts, acts.today, 6).id

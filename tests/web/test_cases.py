@@ -5,25 +5,18 @@ import re
 import pytest
 
 from portal.extensions import db
-from portal.models import Case, Referral, StaffUser
-from portal.services import clock, triage
-from portal.services.audit import Actor
+from portal.models import Case, StaffUser
+from portal.services import clock
 from portal.services.clock import long_date
 from portal.services.validation import add_years
-from tests.factories import submit_referral
-from tests.journeys import error_summary, self_referral_answers
+from tests.factories import open_case
+from tests.journeys import error_summary
 from tests.staff import csrf_token, date_fields, make_staff, sign_in
 
 
 @pytest.fixture
 def case_id(app):
-    submit_referral(app, "self", self_referral_answers())
-    caseworker = make_staff(app, "caseworker", name="First Caseworker")
-    with app.app_context():
-        referral = db.session.scalars(db.select(Referral)).one()
-        caseworker_acts = Actor(caseworker.id, "192.0.2.1", clock.now())
-        case = triage.accept(referral, caseworker_acts, caseworker_acts.today, 6)
-        return case.id
+    return open_case(app, make_staff(app, "caseworker", name="First Caseworker").id)
 
 
 def signed_in_as(app, *roles, name=None):

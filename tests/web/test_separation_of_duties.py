@@ -10,19 +10,14 @@ from portal.extensions import db
 from portal.models import Case, Disclosure, Referral
 from portal.services import clock, triage
 from portal.services.audit import Actor
-from tests.factories import submit_referral
-from tests.journeys import error_summary, self_referral_answers
+from tests.factories import open_case
+from tests.journeys import error_summary
 from tests.staff import csrf_token, date_fields, make_staff, sign_in
 
 
 @pytest.fixture
 def case_id(app):
-    submit_referral(app, "self", self_referral_answers())
-    caseworker = make_staff(app, "caseworker", name="First Caseworker")
-    with app.app_context():
-        referral = db.session.scalars(db.select(Referral)).one()
-        acts = Actor(caseworker.id, "192.0.2.1", clock.now())
-        return triage.accept(referral, acts, acts.today, 6).id
+    return open_case(app, make_staff(app, "caseworker", name="First Caseworker").id)
 
 
 def signed_in(app, user):
