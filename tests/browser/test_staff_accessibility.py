@@ -10,6 +10,10 @@ from __future__ import annotations
 import pyotp
 import pytest
 
+from portal.extensions import db
+from portal.models import Case
+from portal.services import clock, disclosures
+from portal.services.audit import Actor
 from tests.browser.helpers import Findings, assert_heading, error_links, submit, visit
 from tests.browser.staff_helpers import (
     assign_in_database,
@@ -19,6 +23,7 @@ from tests.browser.staff_helpers import (
     sign_out,
     submit_public_referral,
 )
+from tests.factories import open_case
 from tests.staff import fresh_code, make_staff, new_account
 
 ROLES = ("volunteer", "caseworker", "manager", "dpo", "admin")
@@ -206,5 +211,47 @@ def test_access_paused_page_has_no_axe_violations(page, app, role):
     assert page.locator("main ul.govuk-list--bullet li").count() >= 1
     # Their own account page stays open.
     found.visit_and_check("/staff/account", f"{role} your account while access is paused")
+    found.assert_none()
+    page.watch.assert_clean()
+
+
+def test_separation_of_duties_pages_have_no_axe_violations(page, app):
+    """The pages the penetration test's fixes added: a disclosure waiting for a second manager (the
+    list, the decision page, a decision sent back with an error, the case page showing it held
+    back), and an administrator's own account, which offers no changes."""
+    recorder = make_staff(app, "manager", name="Rena Recorder")
+    approver = make_staff(app, "manager", name="Abe Approver")
+    case_id = open_case(app, recorder.id)
+    with app.app_context():
+        acts = Actor(recorder.id, "192.0.2.1", clock.now())
+        held_id = disclosures.record_disclosure(
+            db.session.get(Case, case_id),
+            disclosures.DisclosureRequest(
+                acts.today,
+                "The referral form",
+                "child_protection",
+                recipient="Children's Services",
+                justification="Risk",
+            ),
+            acts,
+            acts.today,
+        ).id
+    found = Findings(page)
+
+    sign_in(page, app, approver)
+    found.visit_and_check("/staff/", "dashboard with a disclosure awaiting approval")
+    found.visit_and_check("/staff/disclosures/awaiting-approval", "disclosures awaiting approval")
+    found.visit_and_check(f"/staff/cases/{case_id}/disclosures/{held_id}", "a disclosure to decide")
+    page.check("input[name='decision'][value='decline']")
+    submit(page, "declined without a reason", button="Save decision")
+    assert page.title().startswith("Error: ")
+    assert error_links(page), "no error summary"
+    found.check("a decline sent back without a reason")
+    found.visit_and_check(f"/staff/cases/{case_id}", "case with a disclosure held back")
+    sign_out(page)
+
+    admin = make_staff(app, "admin", name="Ada Admin")
+    sign_in(page, app, admin)
+    found.visit_and_check(f"/staff/admin/users/{admin.id}", "your own account, seen as its administrator")
     found.assert_none()
     page.watch.assert_clean()
