@@ -1,8 +1,9 @@
 """Numbers that arrive from outside (a URL, a query string, a form) made safe to hand to a query.
 
-Every id column is a 64-bit integer on PostgreSQL and SQLite alike, and both refuse a bound
-parameter they cannot hold (SQLite with OverflowError, PostgreSQL with NumericValueOutOfRange), so
-an id of 2^63 in a URL would otherwise surface as a 500. Anything outside 1..2^63-1 is therefore
+Every id (and every other whole-number column) is an INTEGER: 32 bits on PostgreSQL, 64 on
+SQLite. Both refuse a bound parameter they cannot hold (PostgreSQL with NumericValueOutOfRange,
+SQLite with OverflowError), so an id of 2^31 in a URL would otherwise surface as a 500 on
+PostgreSQL. Anything outside 1..2^31-1, the narrower of the two, is therefore
 treated as no id at all: a URL with one matches no route (404), and a query or form field with one
 is as if it were left empty (a filter ignored, or the service's own "choose one" error).
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from werkzeug.routing import IntegerConverter, Map
 
-LARGEST_ID = 2**63 - 1
+LARGEST_ID = 2**31 - 1  # PostgreSQL's INTEGER
 # The digits of LARGEST_ID: a longer string is out of range without being converted, which also
 # keeps Python's int() from ever seeing the huge digit strings it refuses (over 4300 digits).
 MOST_DIGITS = len(str(LARGEST_ID))
@@ -19,7 +20,7 @@ MOST_DIGITS = len(str(LARGEST_ID))
 
 def record_id(text: str | None) -> int | None:
     """The id typed in ``text`` (ASCII digits only), or None when it is not one any row can have:
-    empty, signed, "1e5", other scripts' digits, 0, or 2^63 and more. Other positive whole numbers
+    empty, signed, "1e5", other scripts' digits, 0, or 2^31 and more. Other positive whole numbers
     from a form (a version, a number of months) are read the same way."""
     text = (text or "").strip()
     if not text or len(text) > MOST_DIGITS or not (text.isascii() and text.isdigit()):

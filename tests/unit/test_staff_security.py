@@ -131,7 +131,11 @@ class TestHolds:
             signin.check_password(user.email, PASSWORD, CLIENT)
         assert str(refusal.value) == "Enter a correct email address and password", "the same answer as a wrong password"
         assert as_utc(stored(user).locked_until) == NOW + dt.timedelta(hours=signin.HOLD_HOURS)
-        actions = list(db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.record_id == user.id)))
+        actions = list(
+            db.session.scalars(
+                db.select(AuditEntry.action).where(AuditEntry.record_id == user.id).order_by(AuditEntry.sequence)
+            )
+        )
         assert actions.count("sign-in failed") == signin.CEILING
         assert actions.count("account locked") == 1
         assert actions[-1] == "sign-in refused: locked"
