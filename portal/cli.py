@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import click
 from flask import Flask, current_app
@@ -12,7 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from portal.extensions import db
-from portal.services import accounts, audit, clock, demo
+from portal.services import accounts, audit, clock, demo, statistics
 from portal.services.deadlines import plural
 from portal.services.keys import rotate_all
 from portal.services.roles import ROLES
@@ -20,6 +20,7 @@ from portal.services.roles import ROLES
 DEMO_EMAIL = "demo.manager@sps.example"
 
 audit_commands = AppGroup("audit", help="The hash-chained audit log.")
+report_commands = AppGroup("report", help="The anonymised statistics and the Annual Report.")
 
 
 def register_commands(app: Flask) -> None:
@@ -28,6 +29,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(rotate_keys)
     app.cli.add_command(audit_commands)
+    app.cli.add_command(report_commands)
 
 
 @click.command("create-user")
@@ -141,3 +143,36 @@ def audit_verify(anchor_file: TextIO | None) -> None:
         err=True,
     )
     sys.exit(1)
+
+
+@report_commands.command("annual")
+@click.option("--year", "year_name", required=True, help="The academic year, such as 2025-26.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(statistics.DOWNLOAD_FORMATS),
+    default="html",
+    show_default=True,
+    help="The Annual Report as HTML or PDF, or every figure as one CSV.",
+)
+@click.option(
+    "--output", type=click.File("wb"), default="-", help="The file to write (by default the standard output)."
+)
+def report_annual(year_name: str, file_format: str, output: BinaryIO) -> None:
+    """Write a year's statistics, exactly as the reports page's downloads give them (audited)."""
+    try:
+        made = statistics.download(year_name, file_format, None, audit.system_actor(clock.now()))
+    except statistics.NotOffered:
+        raise click.ClickException(f"{year_name} is not a year with records (give one such as 2025-26).") from None
+    output.write(made.content)
+
+
+@report_commands.command("freeze")
+@click.option("--year", "year_name", required=True, help="The academic year, such as 2025-26; it must have ended.")
+def report_freeze(year_name: str) -> None:
+    """Keep a year's counts for good: every later output of the year reads them. Once only; never undone."""
+    try:
+        year = statistics.freeze_named(year_name, audit.system_actor(clock.now()))
+    except statistics.FreezeRefused as refusal:
+        raise click.ClickException(refusal.problems["year"]) from None
+    click.echo(f"The statistics of {year.name} are frozen.")

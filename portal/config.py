@@ -59,37 +59,6 @@ def _generated_secret(path: Path, make: Any) -> str:
     return value
 
 
-DEFAULT_CASE_CATEGORIES = (
-    "Education",
-    "EHC needs assessment",
-    "EHC plan",
-    "Exclusions",
-    "Transport",
-    "Health and social care",
-    "Tribunal",
-    "Other",
-)
-# After the IASS Network's minimum standards, which describe support from information through to
-# intensive casework and representation.
-DEFAULT_INTERVENTION_LEVELS = (
-    "Level 1: information and signposting",
-    "Level 2: advice and guidance",
-    "Level 3: casework",
-    "Level 4: intensive casework and representation",
-)
-
-
-def _list(environ: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
-    """A semicolon-separated list; each entry up to 64 characters (the column's width)."""
-    raw = environ.get(name, "").strip()
-    if not raw:
-        return default
-    entries = tuple(entry.strip() for entry in raw.split(";") if entry.strip())
-    if not entries or any(len(entry) > 64 for entry in entries):
-        raise ConfigError(f"{name} must list entries separated by semicolons, each 64 characters or fewer.")
-    return entries
-
-
 def _whole_number(environ: Mapping[str, str], name: str, default: int) -> int:
     raw = environ.get(name, "").strip()
     if not raw:
@@ -250,8 +219,6 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TRAINING_VALID_MONTHS": _whole_number(environ, "TRAINING_VALID_MONTHS", 12),
         "CONSENT_REVIEW_MONTHS": _whole_number(environ, "CONSENT_REVIEW_MONTHS", 6),
         "RETENTION_YEARS": _whole_number(environ, "RETENTION_YEARS", 3),
-        "CASE_CATEGORIES": _list(environ, "CASE_CATEGORIES", DEFAULT_CASE_CATEGORIES),
-        "INTERVENTION_LEVELS": _list(environ, "INTERVENTION_LEVELS", DEFAULT_INTERVENTION_LEVELS),
         # Staff acting in their role are normally named in a subject access response; a service
         # that judges otherwise (for example after threats to staff) withholds them.
         "SAR_WITHHOLD_STAFF_NAMES": _yes_no(environ, "SAR_WITHHOLD_STAFF_NAMES", False),

@@ -28,8 +28,9 @@ PERMISSIONS_POLICY = (
 )
 
 # Paths whose pages show or collect personal data: never kept by the browser or a proxy, so the
-# back button on a shared computer cannot bring a family's details back.
-NO_STORE_PREFIXES = ("/refer/", "/requests/", "/staff/")
+# back button on a shared computer cannot bring a family's details back. A feedback page's
+# address is its single-use link, and its comment may be personal: neither is left in a cache.
+NO_STORE_PREFIXES = ("/refer/", "/requests/", "/staff/", "/feedback/")
 
 
 def apply_security_headers(response: Response, production: bool) -> Response:

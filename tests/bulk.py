@@ -41,10 +41,12 @@ from portal.crypto import EncryptedDate, EncryptedText, Keyring, normalise_email
 from portal.extensions import db
 from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
-from portal.models.referrals import ConsentAttestation, Person, PrivacyNoticeVersion, Referral
+from portal.models.referrals import WITHDRAWAL_METHODS, ConsentAttestation, Person, PrivacyNoticeVersion, Referral
 from portal.services import clock, references
-from portal.services.clock import add_months
+from portal.services.case_codes import INTERVENTION_LEVELS, TOPICS
+from portal.services.clock import add_months, london_day
 from portal.services.consent import ATTESTATION_STATEMENT
+from portal.services.referrals import age_band_on
 
 VARIANTS = 50
 BATCH = 5_000
@@ -137,9 +139,9 @@ class Tokens:
         self.child_name = encrypted(names())
         self.parent_name = encrypted(names())
         self.referrer_name = encrypted(names())
-        self.date_of_birth = encrypted(
-            [(today - dt.timedelta(days=rng.randrange(2 * 365, 24 * 365))).isoformat() for _ in range(VARIANTS)]
-        )
+        # Kept in the clear too, so each referral's age band is worked out as submission does.
+        self.born = [today - dt.timedelta(days=rng.randrange(2 * 365, 24 * 365)) for _ in range(VARIANTS)]
+        self.date_of_birth = encrypted([born.isoformat() for born in self.born])
         emails = [f"family{number}@example.com" for number in range(VARIANTS)]
         self.email = encrypted(emails)
         self.email_hash = [keyring.lookup_hash(normalise_email(email)) for email in emails]
@@ -169,7 +171,7 @@ def _kind(number: int, age: dt.timedelta, rng: random.Random) -> tuple[str, str,
     if age < RECENT:
         status = "new" if rng.random() < 0.9 else "accepted"
     else:
-        status = rng.choices(("new", "accepted", "declined"), weights=(3, 72, 25))[0]
+        status = rng.choices(("new", "accepted", "declined", "withdrawn"), weights=(3, 70, 22, 5))[0]
     return route, completed_by, parent, attested, status
 
 
@@ -215,9 +217,10 @@ def insert_referrals(app: Flask, count: int, seed: int | None = None, batch: int
             route, completed_by, parent, attested, status = _kind(number, now - submitted_at, rng)
             preferred = rng.choices(("email", "phone", "letter"), weights=(6, 3, 1))[0]
             reference, reference_hash = _unique_reference(keyring, taken)
-            closed_at = None
-            if status == "declined":
-                closed_at = min(now, submitted_at + dt.timedelta(days=rng.randrange(1, 30)))
+            closed_on = None
+            if status in ("declined", "withdrawn"):
+                closed_on = london_day(min(now, submitted_at + dt.timedelta(days=rng.randrange(1, 30))))
+            born = rng.randrange(VARIANTS)
             rows[REFERRALS].append(
                 {
                     "id": referral_id,
@@ -229,7 +232,9 @@ def insert_referrals(app: Flask, count: int, seed: int | None = None, batch: int
                     "status": status,
                     "assigned_to_id": None,
                     "decline_reason": token(tokens.decline_reason) if status == "declined" else None,
-                    "closed_at": closed_at,
+                    "closed_on": closed_on,
+                    "withdrawal_method": rng.choice(WITHDRAWAL_METHODS) if status == "withdrawn" else None,
+                    "child_age_band": age_band_on(tokens.born[born], london_day(submitted_at)),
                     "school_or_setting": token(tokens.school),
                     "needs": token(tokens.needs),
                     "preferred_contact": preferred,
@@ -256,7 +261,7 @@ def insert_referrals(app: Flask, count: int, seed: int | None = None, batch: int
                     **(blank if parent else contact),
                     "role": "child",
                     "full_name": token(tokens.child_name),
-                    "date_of_birth": token(tokens.date_of_birth),
+                    "date_of_birth": tokens.date_of_birth[born],
                 }
             )
             people += 1
@@ -504,8 +509,7 @@ def insert_cases(
     referrals = insert_referrals(app, count, seed=seed)
     keyring: Keyring = app.extensions["portal_keyring"]
     tokens = CaseTokens(keyring, rng)
-    categories = app.config["CASE_CATEGORIES"]
-    levels = app.config["INTERVENTION_LEVELS"]
+    topics, levels = tuple(TOPICS), tuple(INTERVENTION_LEVELS)
     now = clock.now()
     today = now.date()
     statuses: Counter[str] = Counter()
@@ -518,7 +522,9 @@ def insert_cases(
         first = referrals.first_id
         span = REFERRALS.c.id.between(first, referrals.last_id)
         connection.execute(
-            REFERRALS.update().where(span).values(status="accepted", decline_reason=None, closed_at=None)
+            REFERRALS.update()
+            .where(span)
+            .values(status="accepted", decline_reason=None, closed_on=None, withdrawal_method=None)
         )
         if assigned_to is not None:
             connection.execute(
@@ -564,7 +570,7 @@ def insert_cases(
                     "assigned_to_id": worker,
                     "closed_at": closed_at,
                     "version": 1,
-                    "category": rng.choice(categories) if rng.random() < 0.8 else None,
+                    "topic": rng.choice(topics) if rng.random() < 0.8 else None,
                     "intervention_level": rng.choice(levels) if rng.random() < 0.7 else None,
                     "consent_review_due": review_due,
                     "closed_on": closed_on,
@@ -576,6 +582,9 @@ def insert_cases(
                 rows = []
         if rows:
             connection.execute(insert(CASES), rows)
+        # An accepted referral closes with its case, on the same day.
+        case_closed_on = select(CASES.c.closed_on).where(CASES.c.referral_id == REFERRALS.c.id).scalar_subquery()
+        connection.execute(REFERRALS.update().where(span).values(closed_on=case_closed_on))
         last_case = first_case + count - 1
         if count:
             _move_sequences(connection, {"cases": last_case})

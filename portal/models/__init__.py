@@ -3,6 +3,7 @@
 from portal.models.audit import AuditChainHead, AuditEntry
 from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
+from portal.models.feedback import FeedbackAnswer, FeedbackInvitation
 from portal.models.referrals import (
     ConsentAttestation,
     Person,
@@ -11,6 +12,7 @@ from portal.models.referrals import (
 )
 from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
 from portal.models.staff import RecoveryCode, StaffSession, StaffUser
+from portal.models.statistics import FrozenCount, FrozenYear
 
 __all__ = [
     "AuditChainHead",
@@ -25,6 +27,10 @@ __all__ = [
     "ConsentReview",
     "ContactEntry",
     "Disclosure",
+    "FeedbackAnswer",
+    "FeedbackInvitation",
+    "FrozenCount",
+    "FrozenYear",
     "InformationRequest",
     "Person",
     "PrivacyNoticeVersion",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.crypto import EncryptedText
 from portal.extensions import db
 from portal.models.referrals import Referral, _one_of
+from portal.services.case_codes import INTERVENTION_LEVELS, TOPICS
 
 if TYPE_CHECKING:
     from portal.models.staff import StaffUser
@@ -24,6 +25,9 @@ class Case(db.Model):
     __tablename__ = "cases"
     __table_args__ = (
         _one_of("status", CASE_STATUSES),
+        # Codes, never labels: a reworded label leaves every stored row (and a year's series) as it was.
+        _one_of("topic", tuple(TOPICS)),
+        _one_of("intervention_level", tuple(INTERVENTION_LEVELS)),
         Index("ix_cases_status_opened_at", "status", "opened_at"),
         Index("ix_cases_status_review_due", "status", "consent_review_due"),
         # The cases list is newest first, for everyone or for one worker: both orders indexed, so a
@@ -42,8 +46,8 @@ class Case(db.Model):
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     # Optimistic locking: every save says which version it edited; a stale one is refused.
     version: Mapped[int] = mapped_column(Integer, default=1)
-    category: Mapped[str | None] = mapped_column(String(64))
-    intervention_level: Mapped[str | None] = mapped_column(String(64))
+    topic: Mapped[str | None] = mapped_column(String(32))  # a code of case_codes.TOPICS
+    intervention_level: Mapped[str | None] = mapped_column(String(16))  # a code of case_codes.INTERVENTION_LEVELS
     consent_review_due: Mapped[dt.date | None] = mapped_column(Date)
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(EncryptedText)

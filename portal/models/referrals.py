@@ -26,7 +26,13 @@ def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
 
 
 ROUTES = ("self", "professional")
-REFERRAL_STATUSES = ("new", "accepted", "declined")
+REFERRAL_STATUSES = ("new", "accepted", "declined", "withdrawn", "lapsed")
+# Statuses that close a referral by themselves; an accepted referral closes when its case does.
+CLOSING_STATUSES = ("declined", "withdrawn", "lapsed")
+# How the family told the service they no longer want its help.
+WITHDRAWAL_METHODS = ("phone", "email", "letter", "in_person", "via_referrer")
+# The child's age at the date of referral, in the bands the statistics count (design section 9).
+AGE_BANDS = ("0-4", "5-10", "11-15", "16-19", "20-25", "over-25")
 COMPLETED_BY = ("parent_carer", "young_person", "professional")
 CONTACT_METHODS = ("email", "phone", "letter")
 PERSON_ROLES = ("child", "parent_carer", "referrer")
@@ -52,13 +58,25 @@ class Referral(db.Model):
         _one_of("completed_by", COMPLETED_BY),
         _one_of("preferred_contact", CONTACT_METHODS),
         _one_of("status", REFERRAL_STATUSES),
+        _one_of("withdrawal_method", WITHDRAWAL_METHODS),
+        _one_of("child_age_band", AGE_BANDS),
         CheckConstraint("(route = 'professional') = (completed_by = 'professional')", name="route_matches_completer"),
+        # Which accepted referrals are closed depends on their case, another table; what one row
+        # can say is said here: a closing status always has its date, a new referral never has one.
+        CheckConstraint(
+            "(status NOT IN ('declined', 'withdrawn', 'lapsed') OR closed_on IS NOT NULL)"
+            " AND (status <> 'new' OR closed_on IS NULL)",
+            name="closed_on_matches_status",
+        ),
+        CheckConstraint("(status = 'withdrawn') = (withdrawal_method IS NOT NULL)", name="withdrawn_says_how"),
         Index("ix_referrals_status_submitted_at", "status", "submitted_at"),
         # The queue's commonest filter (new professional referrals) and the dashboard's counts:
         # without it SQLite walks every row of a route to count one status (measured at 100,000).
         Index("ix_referrals_status_route_submitted_at", "status", "route", "submitted_at"),
         Index("ix_referrals_route_submitted_at", "route", "submitted_at"),
         Index("ix_referrals_submitted_at", "submitted_at"),
+        # Retention (what falls due) and the statistics (what closed in a year) ask by this date.
+        Index("ix_referrals_closed_on", "closed_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -72,8 +90,15 @@ class Referral(db.Model):
     status: Mapped[str] = mapped_column(String(16), default="new")
     assigned_to_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), index=True)
     decline_reason: Mapped[str | None] = mapped_column(EncryptedText)
-    # When the referral was declined: a declined referral counts as a closed case for retention.
-    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The London date the referral closed (design section 8): declined, withdrawn or lapsed, or,
+    # once accepted, the day its case closed (cleared when the case reopens). Retention counts
+    # from it and the statistics read it.
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    withdrawal_method: Mapped[str | None] = mapped_column(String(16))
+    # The child's age band on the day of referral, worked out from the encrypted date of birth
+    # when the referral is made, so statistics count by SQL without decrypting anyone. A band
+    # of years says nothing that identifies a child; empty when no date of birth was given.
+    child_age_band: Mapped[str | None] = mapped_column(String(8))
     school_or_setting: Mapped[str] = mapped_column(EncryptedText)
     needs: Mapped[str] = mapped_column(EncryptedText)
     preferred_contact: Mapped[str] = mapped_column(String(8))

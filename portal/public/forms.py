@@ -28,7 +28,7 @@ from wtforms.validators import StopValidation, ValidationError
 
 from portal.models.referrals import CONTACT_METHODS
 from portal.request_time import request_today
-from portal.services import references, validation
+from portal.services import feedback, references, validation
 from portal.services.clock import long_date
 from portal.services.consent import (
     ATTESTATION_STATEMENT,
@@ -589,6 +589,40 @@ class ComplaintForm(RequestForm):
             complaint=self.complaint.data,
             remedy_wanted=self.remedy_wanted.data,
             reference_given=self.reference_given.data,
+        )
+
+
+class FeedbackForm(FlaskForm):
+    """A family's feedback at closure: three questions (``feedback.QUESTIONS``) and a comment."""
+
+    helpful = ChoiceField(
+        feedback.QUESTIONS["helpful"][0],
+        choices=list(feedback.QUESTIONS["helpful"][1].items()),
+        message="Select how helpful the support was",
+    )
+    involved = ChoiceField(
+        feedback.QUESTIONS["involved"][0],
+        choices=list(feedback.QUESTIONS["involved"][1].items()),
+        message="Select whether you feel more able to take part in decisions",
+    )
+    recommend = ChoiceField(
+        feedback.QUESTIONS["recommend"][0],
+        choices=list(feedback.QUESTIONS["recommend"][1].items()),
+        message="Select whether you would recommend the service",
+    )
+    comment = LongTextField(
+        "Is there anything else you would like to tell us? (optional)",
+        description="For example, what went well or what we could do better. Please do not include any names, "
+        "yours or anyone else’s.",
+        validators=[checked(text_rule("your comment", feedback.COMMENT_MAX, True), optional=True)],
+    )
+
+    def answers(self) -> feedback.FeedbackAnswers:
+        return feedback.FeedbackAnswers(
+            helpful=self.helpful.data,
+            involved=self.involved.data,
+            recommend=self.recommend.data,
+            comment=self.comment.data,
         )
 
 

@@ -21,6 +21,7 @@ from portal.models.requests import InformationRequest
 from portal.public.forms import (
     HONEYPOT,
     ComplaintForm,
+    FeedbackForm,
     FoiRequestForm,
     ProfessionalReferralForm,
     PublicForm,
@@ -34,8 +35,8 @@ from portal.public.forms import (
     self_referral_summary,
     subject_access_summary,
 )
-from portal.request_time import request_now
-from portal.services import referrals
+from portal.request_time import request_now, request_today
+from portal.services import feedback, referrals
 from portal.services import requests as information_requests
 from portal.services.consent import (
     ConsentMissing,
@@ -43,6 +44,7 @@ from portal.services.consent import (
     PrivacyNoticeChanged,
     current_privacy_notice,
 )
+from portal.services.feedback import FeedbackLinkUnusable
 from portal.services.mail import Mailer, masked_address
 from portal.services.referrals import PrivacyAgreement, UnreachableFamily
 from portal.services.requests import DeclarationMissing, RequestRefused
@@ -243,6 +245,38 @@ def request_confirmation(kind: str) -> ResponseReturnValue:
     if sent is None or sent.due_on is None:
         return redirect(url_for("public.start"))
     return render_template(journey.confirmation_template, journey=journey, sent=sent)
+
+
+@bp.route("/feedback/<token>", methods=["GET", "POST"])
+@form_posts
+def feedback_form(token: str) -> ResponseReturnValue:
+    """A family's feedback, opened by the single-use link e-mailed when their case closed. A link
+    never sent, used or expired gets the same kind page: the page gives nothing away about a case."""
+    form = FeedbackForm()
+    if not (form.is_submitted() and form.validate()):
+        if not feedback.invitation_open(token, request_now()):
+            return _feedback_unavailable()
+        return render_template(
+            "public/feedback.html",
+            form=form,
+            questions=feedback.QUESTIONS,
+            comment_max=feedback.COMMENT_MAX,
+            token=token,
+        )
+    try:
+        feedback.answer(token, form.answers(), request_now(), request_today())
+    except FeedbackLinkUnusable:
+        return _feedback_unavailable()
+    return redirect(url_for("public.feedback_thanks"))
+
+
+@bp.get("/feedback/thank-you")
+def feedback_thanks() -> ResponseReturnValue:
+    return render_template("public/feedback_thanks.html")
+
+
+def _feedback_unavailable() -> ResponseReturnValue:
+    return render_template("public/feedback_unavailable.html", valid_days=feedback.VALID_FOR.days), 404
 
 
 def _seal_answers() -> str:

@@ -41,6 +41,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "referral assigned": "Assigned a referral",
     "referral accepted": "Accepted a referral",
     "referral declined": "Declined a referral",
+    "referral withdrawn": "Recorded that a family withdrew a referral",
     "consent attestation recorded": "Recorded a consent attestation",
     "contact refused: no consent on record": "Contact refused: no consent on record",
     "contact logged": "Logged contact",
@@ -53,6 +54,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "case assigned": "Assigned a case",
     "case closed": "Closed a case",
     "case reopened": "Reopened a case",
+    "feedback link sent": "Sent the family a feedback link",
     "consent recorded": "Recorded consent",
     "consent withdrawn": "Recorded a withdrawal of consent",
     "consent reviewed": "Reviewed consent",
@@ -77,6 +79,12 @@ AUDIT_ACTIONS: dict[str, str] = {
     "subject access response generated and downloaded": "Downloaded a subject access response",
     "complaint acknowledged": "Acknowledged a complaint",
     "information request closed": "Closed an information request",
+    # Family feedback: comments are shown to managers only.
+    "feedback comments viewed": "Viewed families' feedback comments",
+    # Anonymised statistics: every view and download, though none holds personal data.
+    "statistics viewed": "Viewed a year's statistics",
+    "statistics downloaded": "Downloaded a year's statistics or Annual Report",
+    "statistics frozen": "Froze a year's statistics",
     # The log itself.
     "audit log viewed": "Viewed the audit log",
 }

@@ -25,6 +25,7 @@ from portal.models.referrals import Referral
 from portal.models.staff import StaffUser
 from portal.services import accounts, audit, references
 from portal.services.audit import Actor
+from portal.services.case_codes import INTERVENTION_LEVELS, TOPICS
 from portal.services.clock import add_months, as_utc, london_day, long_date
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.roles import can
@@ -311,23 +312,16 @@ def _note_conflict(note: CaseNote, yours: str) -> EditConflict:
 
 @dataclass(frozen=True)
 class CaseDetails:
-    category: str | None
-    intervention_level: str | None
+    topic: str | None  # a code of case_codes.TOPICS
+    intervention_level: str | None  # a code of case_codes.INTERVENTION_LEVELS
     status: str  # open or inactive; closing has its own step
 
 
-def update_details(
-    case: Case,
-    details: CaseDetails,
-    seen_version: int,
-    actor: Actor,
-    categories: tuple[str, ...],
-    levels: tuple[str, ...],
-) -> None:
+def update_details(case: Case, details: CaseDetails, seen_version: int, actor: Actor) -> None:
     problems = {}
-    if details.category and details.category not in categories:
-        problems["category"] = "Choose a category from the list"
-    if details.intervention_level and details.intervention_level not in levels:
+    if details.topic and details.topic not in TOPICS:
+        problems["topic"] = "Choose a topic from the list"
+    if details.intervention_level and details.intervention_level not in INTERVENTION_LEVELS:
         problems["intervention_level"] = "Choose a level from the list"
     if details.status not in ("open", "inactive"):
         problems["status"] = "Choose open or inactive (close a case with Close case)"
@@ -337,7 +331,7 @@ def update_details(
         raise CaseworkError(problems)
     if case.version != seen_version:
         raise EditConflict(_describe(case), _describe_details(details), "", case.version)
-    case.category, case.intervention_level, case.status = details.category, details.intervention_level, details.status
+    case.topic, case.intervention_level, case.status = details.topic, details.intervention_level, details.status
     audit.record(actor, "case details changed", "case", case.id)
     try:
         db.session.commit()
@@ -348,14 +342,13 @@ def update_details(
 
 
 def _describe(case: Case) -> str:
-    return _describe_details(CaseDetails(case.category, case.intervention_level, case.status))
+    return _describe_details(CaseDetails(case.topic, case.intervention_level, case.status))
 
 
 def _describe_details(details: CaseDetails) -> str:
-    return (
-        f"Category: {details.category or 'none'}\nLevel: {details.intervention_level or 'none'}\n"
-        f"Status: {details.status}"
-    )
+    topic = TOPICS.get(details.topic or "", "none")
+    level = INTERVENTION_LEVELS.get(details.intervention_level or "", "none")
+    return f"Topic: {topic}\nLevel: {level}\nStatus: {details.status}"
 
 
 def destruction_date(case: Case, retention_years: int) -> dt.date | None:
@@ -364,6 +357,13 @@ def destruction_date(case: Case, retention_years: int) -> dt.date | None:
 
 
 def close(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, today: dt.date) -> None:
+    close_without_committing(case, outcome, closed_on, actor, today)
+    db.session.commit()
+
+
+def close_without_committing(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, today: dt.date) -> None:
+    """The closing rules, for a step that closes a case as part of something larger (a withdrawn
+    referral) in its own transaction. The referral closes with its case, on the same day."""
     problems = {}
     cleaned_outcome = long_text(outcome, "the outcome", "case_outcome", problems)
     opened_on = london_day(case.opened_at)
@@ -377,12 +377,14 @@ def close(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, tod
         raise CaseworkError(problems)
     case.status, case.outcome, case.closed_on, case.closed_at = "closed", cleaned_outcome, closed_on, actor.at
     case.consent_review_due = None
-    audit.record(actor, "case closed", "case", case.id)
-    db.session.commit()
+    case.referral.closed_on = closed_on
+    audit.record(actor, "case closed", "case", case.id, detail=f"with referral {case.referral_id}")
 
 
 def reopen(case: Case, actor: Actor, today: dt.date, retention_years: int, review_months: int) -> None:
-    """Possible until the records are due for destruction; the consent review clock restarts."""
+    """Possible until the records are due for destruction; the consent review clock restarts.
+    The referral is open again with it (its closing date cleared, so retention waits for the next
+    closure); a family who had withdrawn has come back, so their referral is accepted again."""
     if case.status != "closed":
         raise CaseworkError({"reopen": "This case is not closed"})
     due = destruction_date(case, retention_years)
@@ -390,5 +392,11 @@ def reopen(case: Case, actor: Actor, today: dt.date, retention_years: int, revie
         raise CaseworkError({"reopen": f"This case's records were due for destruction on {long_date(due)}"})
     case.status, case.closed_on, case.closed_at = "open", None, None
     case.consent_review_due = add_months(today, review_months)
-    audit.record(actor, "case reopened", "case", case.id)
+    referral = case.referral
+    referral.closed_on = None
+    if referral.status == "withdrawn":
+        referral.status, referral.withdrawal_method = "accepted", None
+        audit.record(actor, "case reopened", "case", case.id, detail="the family's withdrawal is set aside")
+    else:
+        audit.record(actor, "case reopened", "case", case.id)
     db.session.commit()

@@ -14,8 +14,9 @@ from flask import current_app
 
 from portal.extensions import db
 from portal.models.referrals import Person, Referral
-from portal.services import accounts, intake, mfa, requests, triage
+from portal.services import accounts, casework, intake, mfa, requests, triage
 from portal.services.audit import Actor
+from portal.services.casework import CaseDetails
 from portal.services.consent import Attestation, current_privacy_notice
 from portal.services.mail import Mailer
 from portal.services.referrals import (
@@ -25,6 +26,7 @@ from portal.services.referrals import (
     ProfessionalReferral,
     Referrer,
     SelfReferral,
+    age_band_on,
     submit_professional_referral,
     submit_self_referral,
 )
@@ -114,9 +116,22 @@ def seed(actor: Actor) -> list[str]:
     if volunteer is not None:
         triage.assign(made[0], volunteer.id, actor)
     lines.append(f"Demo referrals: {len(made)} (one professional referral keyed in from a letter, awaiting consent).")
+    caseworker = accounts.find_by_email(STAFF[1][0])
+    if caseworker is not None:
+        lines.append(_seed_decisions(made, Actor(caseworker.id, actor.client, actor.at)))
     count = _seed_requests(made[0], mailer, actor)
     lines.append(f"Demo requests: {count} (a subject access request, an FOI request, a complaint).")
     return lines
+
+
+def _seed_decisions(made: list[Referral], caseworker: Actor) -> str:
+    """The school transport family's case, filed under its topic and level (stored as codes),
+    and a family who told the service by phone that they no longer need it."""
+    transport, exclusions = made[3], made[4]
+    case = triage.accept(transport, caseworker, caseworker.today, current_app.config["CONSENT_REVIEW_MONTHS"])
+    casework.update_details(case, CaseDetails("transport", "level_2", "open"), case.version, caseworker)
+    triage.withdraw(exclusions, caseworker.today, "phone", caseworker)
+    return "Demo decisions: one referral accepted (a transport case at level 2), one withdrawn by the family."
 
 
 def _seed_requests(referral: Referral, mailer: Mailer, actor: Actor) -> int:
@@ -161,6 +176,7 @@ def _seed_requests(referral: Referral, mailer: Mailer, actor: Actor) -> int:
 def _keyed_in_without_attestation(version: str, actor: Actor) -> Referral:
     """A professional referral that arrived by post without the family's consent recorded: the
     case the back office's consent gate exists for."""
+    born = add_years(actor.today, -13)
 
     def build() -> Referral:
         return Referral(
@@ -172,12 +188,9 @@ def _keyed_in_without_attestation(version: str, actor: Actor) -> Referral:
             privacy_notice_version=version,
             privacy_agreed_at=actor.at,
             submitted_at=actor.at,
+            child_age_band=age_band_on(born, actor.today),
             people=[
-                Person(
-                    role="child",
-                    full_name="Lou Invented",
-                    date_of_birth=add_years(actor.today, -13),
-                ),
+                Person(role="child", full_name="Lou Invented", date_of_birth=born),
                 Person(role="parent_carer", full_name="Max Invented", phone="07700 900999"),
                 Person(
                     role="referrer", full_name="Sam Nurse", job_title="School nurse", organisation="Example NHS Trust"

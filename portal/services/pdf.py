@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from flask import current_app, render_template
 from weasyprint import CSS, HTML
@@ -13,8 +13,13 @@ from weasyprint.urls import URLFetcher
 
 from portal.services.redaction import MARKER, Withholding
 
+if TYPE_CHECKING:
+    from portal.services.statistics import PublishedReport
+
 TEMPLATE = "pdf/subject_access.html"
 STYLESHEET = "pdf/subject_access.css"
+ANNUAL_REPORT_TEMPLATE = "pdf/annual_report.html"
+ANNUAL_REPORT_STYLESHEET = "pdf/annual_report.css"
 
 
 @dataclass(frozen=True)
@@ -66,16 +71,40 @@ class _RefusingFetcher(URLFetcher):
         refuse_every_url(url, headers)
 
 
+def _stylesheet(name: str) -> str:
+    loader = current_app.jinja_env.loader
+    assert loader is not None  # create_app always sets one
+    stylesheet, _, _ = loader.get_source(current_app.jinja_env, name)
+    return stylesheet
+
+
 def render_pdf(document: ResponseDocument) -> bytes:
     """The response as PDF bytes, built in memory. Needs an app context."""
     html = render_template(TEMPLATE, document=document, marker=MARKER)
-    loader = current_app.jinja_env.loader
-    assert loader is not None  # create_app always sets one
-    stylesheet, _, _ = loader.get_source(current_app.jinja_env, STYLESHEET)
+    stylesheet = _stylesheet(STYLESHEET)
     fetcher = _RefusingFetcher()
     # Tagged, so screen readers find the headings, lists and tables (about a fifth slower). Not
     # pdf_variant="pdf/ua-1": it tags the same way but also claims PDF/UA conformance, which nobody
     # has validated.
     return HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf(
         stylesheets=[CSS(string=stylesheet, base_url=None, url_fetcher=fetcher)], pdf_tags=True
+    )
+
+
+def annual_report_html(report: PublishedReport, embed_stylesheet: bool = True) -> str:
+    """The Annual Report as one HTML document (its stylesheet inside it, so the file stands alone):
+    what ``report annual --format html`` writes and what the PDF is drawn from."""
+    stylesheet = _stylesheet(ANNUAL_REPORT_STYLESHEET) if embed_stylesheet else None
+    return render_template(ANNUAL_REPORT_TEMPLATE, report=report, stylesheet=stylesheet)
+
+
+def render_annual_report(report: PublishedReport) -> bytes:
+    """The Annual Report as PDF bytes: the same figures, tables and charts as the reports page,
+    tagged like the response above, and drawn with the same fetcher, which refuses every URL."""
+    fetcher = _RefusingFetcher()
+    return HTML(
+        string=annual_report_html(report, embed_stylesheet=False), base_url=None, url_fetcher=fetcher
+    ).write_pdf(
+        stylesheets=[CSS(string=_stylesheet(ANNUAL_REPORT_STYLESHEET), base_url=None, url_fetcher=fetcher)],
+        pdf_tags=True,
     )

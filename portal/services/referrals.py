@@ -14,8 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from portal.crypto import keyring, normalise_email
-from portal.models.referrals import ConsentAttestation, Person, Referral
+from portal.models.referrals import AGE_BANDS, ConsentAttestation, Person, Referral
 from portal.services import intake
+from portal.services.clock import london_day
 from portal.services.consent import (
     ATTESTATION_STATEMENT,
     Attestation,
@@ -24,10 +25,23 @@ from portal.services.consent import (
 )
 from portal.services.mail import Mailer
 from portal.services.problems import Refusal
+from portal.services.validation import age_on
 
 log = logging.getLogger(__name__)
 
 ACKNOWLEDGEMENT_SUBJECT = "We have received your referral"
+
+
+# The oldest age in each of the bands the statistics count (design section 9); the last band,
+# "over-25", takes everyone older.
+_OLDEST_IN_BAND = dict(zip(AGE_BANDS, (4, 10, 15, 19, 25), strict=False))
+
+
+def age_band_on(born: dt.date, day: dt.date) -> str:
+    """The child's age band on ``day``: stored with the referral so statistics count bands in SQL
+    without decrypting a single date of birth."""
+    age = age_on(born, day)
+    return next((band for band, oldest in _OLDEST_IN_BAND.items() if age <= oldest), AGE_BANDS[-1])
 
 
 class UnreachableFamily(Refusal):
@@ -127,6 +141,7 @@ def submit_self_referral(
             privacy_notice_version=agreement.current_version,
             submitted_at=now,
             privacy_agreed_at=now,
+            child_age_band=age_band_on(answers.child.date_of_birth, london_day(now)),
             people=people,
         ),
     )
@@ -172,6 +187,7 @@ def submit_professional_referral(
             privacy_notice_version=agreement.current_version,
             submitted_at=now,
             privacy_agreed_at=now,
+            child_age_band=age_band_on(answers.child.date_of_birth, london_day(now)),
             people=people,
             attestations=[
                 ConsentAttestation(

@@ -43,6 +43,11 @@ CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
     "handle_complaints": ("handle data protection complaints", frozenset({"dpo"})),
     "handle_foi": ("handle Freedom of Information requests", frozenset({"manager"})),
     "read_audit_log": ("read the audit log", frozenset({"manager", "dpo"})),
+    "read_statistics": (
+        "read and freeze the anonymised statistics and the Annual Report",
+        frozenset({"manager", "dpo"}),
+    ),
+    "read_feedback_comments": ("read the comments families leave with their feedback", frozenset({"manager"})),
     "manage_accounts": (
         "create staff accounts, change roles, reset second factors, record training (never their own)",
         frozenset({"admin", "manager"}),

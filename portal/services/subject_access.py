@@ -26,6 +26,7 @@ from portal.models.requests import ChosenRecord, InformationRequest, WithheldNam
 from portal.services import audit, references
 from portal.services.accounts import staff_names
 from portal.services.audit import Actor
+from portal.services.case_codes import topic_label
 from portal.services.clock import london_day, long_date
 from portal.services.consent import GIVER_LABELS, METHOD_LABELS, REVIEW_LABELS
 from portal.services.contact import DIRECTION_LABELS
@@ -362,7 +363,7 @@ def _sections_of(
     if case is not None:
         details = [
             ("Status", case.status.capitalize()),
-            ("Category", case.category or ""),
+            ("Topic", topic_label(case.topic) or ""),
             ("Outcome", case.outcome or ""),
         ]
         sections.append(

@@ -17,14 +17,15 @@ from sqlalchemy.orm import selectinload
 from portal.crypto import keyring, normalise_email
 from portal.extensions import db
 from portal.models.cases import Case
-from portal.models.referrals import REFERRAL_STATUSES, ROUTES, ConsentAttestation, Person, Referral
+from portal.models.referrals import REFERRAL_STATUSES, ROUTES, WITHDRAWAL_METHODS, ConsentAttestation, Person, Referral
 from portal.models.staff import StaffUser
 from portal.services import audit, references
 from portal.services.audit import Actor
-from portal.services.clock import add_months
+from portal.services.casework import close_without_committing
+from portal.services.clock import add_months, london_day
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.roles import can
-from portal.services.validation import LONG_TEXT_MAX, InvalidInput, required_text
+from portal.services.validation import LONG_TEXT_MAX, InvalidInput, recorded_date_problem, required_text
 
 PAGE_SIZE = 25
 # Roles that work on referrals in general; a volunteer without one of these sees only their own.
@@ -220,8 +221,51 @@ def decline(referral: Referral, reason: str, actor: Actor) -> None:
     except InvalidInput as error:
         raise TriageError(str(error)) from None
     referral.status = "declined"
-    referral.closed_at = actor.at
+    referral.closed_on = actor.today  # the decision's date in London, whatever the hour in UTC
     audit.record(actor, "referral declined", "referral", referral.id)
+    db.session.commit()
+
+
+WITHDRAWAL_METHOD_LABELS = {
+    "phone": "By phone",
+    "email": "By email",
+    "letter": "By letter",
+    "in_person": "In person",
+    "via_referrer": "Through the person who referred them",
+}
+WITHDRAWN_CASE_OUTCOME = "Family withdrew"
+
+
+class WithdrawalRefused(Refusal):
+    """The withdrawal cannot be recorded as given; ``problems`` maps form fields to what to correct."""
+
+
+def withdraw(referral: Referral, withdrawn_on: dt.date | None, method: str | None, actor: Actor) -> None:
+    """Record that the family no longer wants the service's help: the referral closes on the day
+    they said so, and its case, if one is open, closes with it on that day, in one transaction."""
+    problems = {}
+    case = case_of(referral)
+    if referral.status not in ("new", "accepted"):
+        problems["withdrawn_on"] = f"This referral has already been {referral.status}"
+    elif case is not None and case.status == "closed":
+        # Its referral closed with the case; reopening the case is how the family comes back.
+        problems["withdrawn_on"] = "The case opened from this referral is already closed"
+    began, began_words = london_day(referral.submitted_at), "the day the referral was made"
+    if case is not None:
+        began, began_words = london_day(case.opened_at), "the day the case opened"
+    if date_problem := recorded_date_problem(
+        withdrawn_on, "the date the family withdrew", actor.today, began, began_words
+    ):
+        problems.setdefault("withdrawn_on", date_problem)
+    if method not in WITHDRAWAL_METHODS:
+        problems["withdrawal_method"] = "Select how the family told us"
+    if problems:
+        raise WithdrawalRefused(problems)
+    assert withdrawn_on is not None and method is not None  # refused above otherwise
+    if case is not None:
+        close_without_committing(case, WITHDRAWN_CASE_OUTCOME, withdrawn_on, actor, actor.today)
+    referral.status, referral.closed_on, referral.withdrawal_method = "withdrawn", withdrawn_on, method
+    audit.record(actor, "referral withdrawn", "referral", referral.id, detail=f"on {withdrawn_on.isoformat()}")
     db.session.commit()
 
 

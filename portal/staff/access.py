@@ -114,6 +114,8 @@ NAVIGATION = (
     ("Referrals", "staff_triage.referrals", "staff_triage.referral"),
     ("Cases", "staff_cases.cases", "staff_cases."),
     ("Requests", "staff_requests.queue", "staff_requests."),
+    ("Feedback", "staff_feedback.comments", "staff_feedback."),
+    ("Statistics", "staff_reports.reports", "staff_reports."),
     ("Audit log", "staff_audit.audit_log", "staff_audit."),
     ("Staff accounts", "staff_admin.users", "staff_admin."),
     ("Your account", "staff_auth.account", "staff_auth.account"),

@@ -11,7 +11,8 @@ from flask_login import current_user
 from portal.converters import record_id, requested_page
 from portal.models.cases import Case, CaseNote
 from portal.request_time import request_today
-from portal.services import casework, contact, disclosures, references, triage
+from portal.services import casework, contact, disclosures, feedback, references, triage
+from portal.services.case_codes import INTERVENTION_LEVELS, TOPICS
 from portal.services.casework import CaseDetails, CaseFilter, CaseworkError, EditConflict
 from portal.services.consent import (
     GIVER_LABELS,
@@ -33,6 +34,7 @@ from portal.services.disclosures import (
     SelfApprovalRefused,
 )
 from portal.services.disclosures import STATUS_LABELS as DISCLOSURE_STATUS_LABELS
+from portal.services.feedback import FeedbackLinkRefused
 from portal.services.roles import can
 from portal.services.triage import AssignmentRefused, assignable_staff
 from portal.staff.access import allow, current_actor, staff_blueprint
@@ -143,13 +145,14 @@ def _render_case(
             today=request_today(),
             can_decide=can_decide,
             destruction=casework.destruction_date(case, config["RETENTION_YEARS"]),
-            categories=config["CASE_CATEGORIES"],
-            levels=config["INTERVENTION_LEVELS"],
+            topic_labels=TOPICS,
+            level_labels=INTERVENTION_LEVELS,
             parties=disclosures.named_parties(case) if can_decide else [],
             held_disclosures=disclosures.held_back(case, current_user) if can_decide else [],
             disclosure_status_labels=DISCLOSURE_STATUS_LABELS,
             assignable=assignable,
             contact_refusal=contact.contact_refusal(case.referral),
+            feedback_offer=feedback.offer(case) if can_decide else None,
             status_labels=STATUS_LABELS,
             giver_labels=GIVER_LABELS,
             method_labels=METHOD_LABELS,
@@ -230,21 +233,13 @@ def _render_conflict(case: Case, conflict: EditConflict, note: CaseNote | None =
 @allow("decide_casework")
 def details(case_id: int) -> ResponseReturnValue:
     found = _case_or_404(case_id)
-    config = current_app.config
     chosen = CaseDetails(
-        category=request.form.get("category") or None,
+        topic=request.form.get("topic") or None,
         intervention_level=request.form.get("intervention_level") or None,
         status=request.form.get("status", ""),
     )
     try:
-        casework.update_details(
-            found,
-            chosen,
-            record_id(request.form.get("version")) or 0,
-            current_actor(),
-            config["CASE_CATEGORIES"],
-            config["INTERVENTION_LEVELS"],
-        )
+        casework.update_details(found, chosen, record_id(request.form.get("version")) or 0, current_actor())
     except CaseworkError as error:
         return _render_case(found.id, error.problems, dict(request.form), 400)
     except EditConflict as conflict:
@@ -479,7 +474,25 @@ def close(case_id: int) -> ResponseReturnValue:
         casework.close(found, request.form.get("case_outcome", ""), closed_on, current_actor(), request_today())
     except CaseworkError as error:
         return _render_case(found.id, with_date_error(error.problems, "closed_on", date_error), dict(request.form), 400)
-    return _back(found, "details")
+    # Closed: the page now offers the family's feedback link, where the closure left off.
+    return _back(found, "feedback")
+
+
+@bp.post("/cases/<int:case_id>/feedback-link")
+@allow("decide_casework")
+def send_feedback_link(case_id: int) -> ResponseReturnValue:
+    found = _case_or_404(case_id)
+    try:
+        sent_to = feedback.send_link(
+            found,
+            current_app.extensions["portal_mailer"],
+            lambda token: url_for("public.feedback_form", token=token, _external=True),
+            current_actor(),
+        )
+    except FeedbackLinkRefused as refusal:
+        return _render_case(found.id, {"feedback": str(refusal)}, status=400)
+    flash(f"A feedback link was sent to the family at {sent_to}. It works once, for {feedback.VALID_FOR.days} days.")
+    return _back(found, "feedback")
 
 
 @bp.post("/cases/<int:case_id>/reopen")

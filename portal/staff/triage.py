@@ -19,16 +19,29 @@ from portal.services.consent import (
 )
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
 from portal.services.roles import can
-from portal.services.triage import AssignmentRefused, QueueFilter, TriageError
+from portal.services.triage import (
+    WITHDRAWAL_METHOD_LABELS,
+    AssignmentRefused,
+    QueueFilter,
+    TriageError,
+    WithdrawalRefused,
+)
 from portal.staff.access import allow, current_actor, staff_blueprint
 from portal.staff.forms import date_from_form, with_date_error
 
 bp = staff_blueprint("staff_triage", __name__)
 
-STATUS_LABELS = {"new": "New", "accepted": "Accepted", "declined": "Declined"}
+STATUS_LABELS = {
+    "new": "New",
+    "accepted": "Accepted",
+    "declined": "Declined",
+    "withdrawn": "Withdrawn",
+    "lapsed": "Lapsed",
+}
 ERROR_ANCHORS = {
     "consent_given_on": "consent_given_on-day",
     "occurred_on": "occurred_on-day",
+    "withdrawn_on": "withdrawn_on-day",
     "contact": "contact-log",
     "decision": "decision",
 }
@@ -159,6 +172,7 @@ def _render_referral(
             method_labels=METHOD_LABELS,
             contact_labels=contact.METHOD_LABELS,
             direction_labels=contact.DIRECTION_LABELS,
+            withdrawal_labels=WITHDRAWAL_METHOD_LABELS,
             assignee_items=[{"value": "", "text": "Choose someone"}]
             + [
                 {"value": str(user.id), "text": user.name, "selected": user.id == referral.assigned_to_id}
@@ -213,6 +227,20 @@ def decline(referral_id: int) -> ResponseReturnValue:
         triage.decline(referral, reason, current_actor())
     except TriageError as error:
         return _render_referral(referral.id, {"reason": str(error)}, {"reason": reason}, status=400)
+    return _back(referral)
+
+
+@bp.post("/referrals/<int:referral_id>/withdraw")
+@allow("decide_casework")
+def withdraw(referral_id: int) -> ResponseReturnValue:
+    referral = _referral_or_404(referral_id)
+    withdrawn_on, date_error = date_from_form("withdrawn_on", "the date the family withdrew")
+    try:
+        triage.withdraw(referral, withdrawn_on, request.form.get("withdrawal_method"), current_actor())
+    except WithdrawalRefused as refusal:
+        problems = with_date_error(refusal.problems, "withdrawn_on", date_error)
+        return _render_referral(referral.id, problems, dict(request.form), status=400)
+    flash("The family's withdrawal is recorded. The referral is closed, and so is any case opened from it.")
     return _back(referral)
 
 

@@ -494,7 +494,7 @@ def test_volunteer_sees_and_works_only_the_case_assigned_to_them(page, app):
         assert page.locator(f"form[action*='/cases/{theirs}/{action}']").count() == 0, f"{action} form offered"
     for button in ("Record consent", "Record review", "Record disclosure", "Save details", "Assign", "Close case"):
         assert page.get_by_role("button", name=button, exact=True).count() == 0, button
-    assert page.locator("#assignee, #category, #case_outcome, #given_on-day, #basis").count() == 0
+    assert page.locator("#assignee, #topic, #case_outcome, #given_on-day, #basis").count() == 0
     assert_no_print_export_or_download(page)
 
     note_form = page.locator("form[action$='/notes']")

@@ -27,8 +27,6 @@ from tests.staff import make_staff
 
 TODAY = dt.date(2026, 11, 25)
 clock_on_today = clock_on(TODAY)
-CATEGORIES = ("Education", "Tribunal")
-LEVELS = ("Level 1", "Level 2")
 
 
 @pytest.mark.parametrize(
@@ -194,13 +192,24 @@ def test_two_saves_of_the_same_note_conflict_and_keep_both_texts(world):
 
 def test_two_saves_of_the_case_details_conflict(world):
     _, case, actor = world
-    casework.update_details(case, CaseDetails("Education", "Level 1", "open"), 1, actor, CATEGORIES, LEVELS)
+    casework.update_details(case, CaseDetails("education", "level_1", "open"), 1, actor)
     with pytest.raises(EditConflict) as conflict:
-        casework.update_details(case, CaseDetails("Tribunal", None, "inactive"), 1, actor, CATEGORIES, LEVELS)
+        casework.update_details(case, CaseDetails("tribunal", None, "inactive"), 1, actor)
     assert "Education" in conflict.value.saved and "Tribunal" in conflict.value.yours
     with pytest.raises(CaseworkError) as refusal:
-        casework.update_details(case, CaseDetails("Knitting", None, "open"), case.version, actor, CATEGORIES, LEVELS)
-    assert set(refusal.value.problems) == {"category"}
+        casework.update_details(case, CaseDetails("Knitting", "Level 1", "open"), case.version, actor)
+    assert set(refusal.value.problems) == {"topic", "intervention_level"}
+
+
+def test_topics_and_levels_are_stored_as_codes_and_a_label_posted_as_text_is_refused(world):
+    _, case, actor = world
+    with pytest.raises(CaseworkError) as refusal:
+        casework.update_details(case, CaseDetails("Education", "Level 2: advice and guidance", "open"), 1, actor)
+    assert set(refusal.value.problems) == {"topic", "intervention_level"}
+    casework.update_details(case, CaseDetails("ehc_plan", "level_2", "open"), 1, actor)
+    db.session.expire_all()
+    stored = db.session.execute(db.text("SELECT topic, intervention_level FROM cases WHERE id = :id"), {"id": case.id})
+    assert stored.one() == ("ehc_plan", "level_2")
 
 
 def test_closing_starts_the_retention_clock_and_reopening_is_possible_until_destruction(world):

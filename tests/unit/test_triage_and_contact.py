@@ -121,7 +121,7 @@ def test_declining_needs_a_reason_and_closes_the_referral(people, self_referral)
     with pytest.raises(TriageError, match="Enter a reason"):
         triage.decline(self_referral, "   ", actor(people["manager"]))
     triage.decline(self_referral, "Outside the area the service covers.", actor(people["manager"]))
-    assert self_referral.status == "declined" and self_referral.closed_at is not None
+    assert self_referral.status == "declined" and self_referral.closed_on == TODAY
 
 
 def test_only_caseworkers_and_volunteers_can_be_assigned(people, self_referral):

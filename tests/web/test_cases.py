@@ -6,7 +6,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Case, StaffUser
-from portal.services import clock
+from portal.services import case_codes, clock
 from portal.services.clock import long_date
 from portal.services.validation import add_years
 from tests.factories import open_case
@@ -126,3 +126,34 @@ def test_a_volunteer_reaches_only_their_case_and_cannot_print_it(app, case_id):
     assert not re.search(r"(?i)download|export|\.pdf", html)
     assert post(volunteer, f"/staff/cases/{case_id}/notes", note="Visited the school with mum.").status_code == 302
     assert post(volunteer, f"/staff/cases/{case_id}/close", case_outcome="x").status_code == 403
+
+
+def stored_codes(app, case_id: int) -> tuple[str | None, str | None]:
+    """The case's topic and level as the database holds them, not as any page shows them."""
+    with app.app_context():
+        query = db.text("SELECT topic, intervention_level FROM cases WHERE id = :id")
+        return tuple(db.session.execute(query, {"id": case_id}).one())
+
+
+def test_topics_and_levels_are_stored_as_codes_shown_as_labels_and_a_renamed_label_changes_no_row(
+    app, case_id, monkeypatch
+):
+    browser = signed_in_as(app, "caseworker")
+    base = f"/staff/cases/{case_id}"
+    page = browser.get(base).get_data(as_text=True)
+    assert '<option value="ehc_plan">EHC plan</option>' in page
+    assert '<option value="level_3">Level 3: casework</option>' in page
+    saved = post(browser, f"{base}/details", topic="ehc_plan", intervention_level="level_3", status="open", version="1")
+    assert saved.status_code == 302
+    assert stored_codes(app, case_id) == ("ehc_plan", "level_3")
+    page = browser.get(base).get_data(as_text=True)
+    assert "EHC plan" in page and "Level 3: casework" in page
+
+    monkeypatch.setitem(case_codes.TOPICS, "ehc_plan", "Education, health and care plan")
+    page = browser.get(base).get_data(as_text=True)
+    assert "Education, health and care plan" in page
+    assert stored_codes(app, case_id) == ("ehc_plan", "level_3"), "rewording a label leaves every row as it was"
+
+    as_text = post(browser, f"{base}/details", topic="EHC plan", intervention_level="", status="open", version="2")
+    assert as_text.status_code == 400
+    assert error_summary(as_text.get_data(as_text=True)) == [("#topic", "Choose a topic from the list")]

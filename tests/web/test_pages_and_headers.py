@@ -46,6 +46,8 @@ def test_every_get_route_is_known_and_answers(app, client):
         "/refer/<any(self, professional):route>/confirmation",
         "/requests/<any(records, foi, complaint):kind>",
         "/requests/<any(records, foi, complaint):kind>/confirmation",
+        "/feedback/<token>",  # tests/web/test_feedback.py walks it
+        "/feedback/thank-you",
     }
     assert get_routes(app) == known
     for path in PUBLIC_PAGES:

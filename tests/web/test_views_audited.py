@@ -44,6 +44,7 @@ LOOKS = {
     "staff_admin.users": "admin",
     "staff_admin.user": "admin",
     "staff_audit.audit_log": "dpo",
+    "staff_feedback.comments": "manager",  # families' own words, which may name someone
 }
 
 # Forms that, sent empty (or, where noted, sent when the record is not in the state they need),
@@ -52,6 +53,7 @@ REFUSALS = {
     "staff_triage.assign": "caseworker",
     "staff_triage.accept": "caseworker",  # the referral was accepted already
     "staff_triage.decline": "caseworker",
+    "staff_triage.withdraw": "caseworker",
     "staff_triage.record_attestation": "caseworker",
     "staff_triage.log_contact": "volunteer",
     "staff_cases.add_note": "volunteer",  # the penetration test's case: an empty note showed the case
@@ -65,6 +67,7 @@ REFUSALS = {
     "staff_cases.disclose": "caseworker",
     "staff_cases.close": "caseworker",
     "staff_cases.reopen": "caseworker",  # the case is open
+    "staff_cases.send_feedback_link": "caseworker",  # the case is open
     "staff_cases.decide_disclosure": "manager",
     "staff_requests.identity": "dpo",
     "staff_requests.clock": "dpo",
@@ -87,7 +90,7 @@ REFUSED_FORMS = {"staff_requests.choose_records": {"records": "999999"}}
 # Edits refused because a colleague saved first: both versions are shown (409).
 CONFLICTS = {
     "staff_cases.edit_note": ("volunteer", {"note": "Called mum back.", "version": "0"}),
-    "staff_cases.details": ("caseworker", {"category": "", "intervention_level": "", "status": "open", "version": "0"}),
+    "staff_cases.details": ("caseworker", {"topic": "", "intervention_level": "", "status": "open", "version": "0"}),
 }
 
 # Searches that show personal data when they find something: the form's answer is the page. Sent
@@ -102,6 +105,13 @@ NO_PERSONAL_DATA = {
     "staff_requests.queue": "the queue: references, kinds and dates, nobody's name or contact details",
     "staff_cases.disclosures_awaiting_approval": "references, bases and who recorded each: nothing of the family",
     "staff_admin.new_user": "an empty form; refused, it shows back only what the administrator typed",
+    # Anonymised counts through the small-number rule; each view and download is audited all the
+    # same (tests/web/test_reports.py), and a refused freeze shows only why.
+    "staff_reports.reports": "anonymised counts only",
+    "staff_reports.statistics_csv": "anonymised counts only",
+    "staff_reports.annual_report_pdf": "anonymised counts only",
+    "staff_reports.freeze_confirmation": "a question about a year, no figures",
+    "staff_reports.freeze": "stores a year's counts; refused, it says why",
 }
 # Pages about the signed-in person themselves (their sign-in, password and authenticator).
 OWN_ACCOUNT_PREFIX = "staff_auth."
