@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 TEMPLATE = "pdf/subject_access.html"
 STYLESHEET = "pdf/subject_access.css"
+SHARED_STYLESHEET = "pdf/print_headings.css"
 ANNUAL_REPORT_TEMPLATE = "pdf/annual_report.html"
 ANNUAL_REPORT_STYLESHEET = "pdf/annual_report.css"
 
@@ -72,10 +73,10 @@ class _RefusingFetcher(URLFetcher):
 
 
 def _stylesheet(name: str) -> str:
+    """The shared headings, then the document's own stylesheet ``name``, as one text."""
     loader = current_app.jinja_env.loader
     assert loader is not None  # create_app always sets one
-    stylesheet, _, _ = loader.get_source(current_app.jinja_env, name)
-    return stylesheet
+    return "\n".join(loader.get_source(current_app.jinja_env, part)[0] for part in (SHARED_STYLESHEET, name))
 
 
 def render_pdf(document: ResponseDocument) -> bytes:

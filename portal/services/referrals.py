@@ -29,6 +29,15 @@ from portal.services.validation import age_on
 
 log = logging.getLogger(__name__)
 
+# The two ways in, and who filled in the form: with their labels, for the triage queue and the
+# statistics alike.
+ROUTE_LABELS = {"self": "Self-referral (parent, carer or young person)", "professional": "Professional referral"}
+COMPLETED_BY_LABELS = {
+    "parent_carer": "A parent or carer",
+    "young_person": "The young person",
+    "professional": "A professional",
+}
+
 ACKNOWLEDGEMENT_SUBJECT = "We have received your referral"
 
 

@@ -30,7 +30,7 @@ from sqlalchemy.sql import ColumnElement
 from portal.extensions import db
 from portal.models.cases import CONTACT_METHODS, Case, ContactEntry
 from portal.models.consent import DISCLOSURE_BASES, REVIEW_OUTCOMES, ConsentReview, Disclosure
-from portal.models.referrals import AGE_BANDS, CLOSING_STATUSES, COMPLETED_BY, ROUTES, Referral
+from portal.models.referrals import AGE_BANDS, CLOSING_STATUSES, Referral
 from portal.models.requests import REQUEST_KINDS, InformationRequest
 from portal.models.staff import StaffUser
 from portal.models.statistics import NO_SECOND_CATEGORY, FrozenCount, FrozenYear
@@ -42,6 +42,7 @@ from portal.services.clock import LONDON, add_months, london_day, long_date
 from portal.services.contact import METHOD_LABELS
 from portal.services.disclosures import BASIS_LABELS
 from portal.services.problems import Refusal
+from portal.services.referrals import COMPLETED_BY_LABELS, ROUTE_LABELS
 from portal.services.requests import KIND_LABELS
 from portal.services.roles import roles_with
 
@@ -216,12 +217,6 @@ def _count_received_by(position: int) -> Callable[[Period], list[tuple[str, int]
     return count
 
 
-ROUTE_LABELS = {"self": "Self-referral (parent, carer or young person)", "professional": "Professional referral"}
-COMPLETED_BY_LABELS = {
-    "parent_carer": "A parent or carer",
-    "young_person": "The young person",
-    "professional": "A professional",
-}
 OUTCOME_LABELS = {
     "accepted": "Accepted",
     "declined": "Declined",
@@ -229,7 +224,6 @@ OUTCOME_LABELS = {
     "lapsed": "Lapsed (no contact possible)",
     "new": "Still new at 31 August",
 }
-assert set(ROUTE_LABELS) == set(ROUTES) and set(COMPLETED_BY_LABELS) == set(COMPLETED_BY)
 
 REFERRALS_BY_ROUTE = Measure(
     code="referrals_by_route",

@@ -18,6 +18,7 @@ from portal.services.consent import (
     record_attestation_by_staff,
 )
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
+from portal.services.referrals import ROUTE_LABELS
 from portal.services.roles import can
 from portal.services.triage import (
     WITHDRAWAL_METHOD_LABELS,
@@ -45,7 +46,6 @@ ERROR_ANCHORS = {
     "contact": "contact-log",
     "decision": "decision",
 }
-ROUTE_LABELS = {"self": "Self-referral", "professional": "Professional referral"}
 
 
 @bp.get("/")

@@ -5,8 +5,10 @@ import re
 
 import pytest
 
+from portal.models.referrals import COMPLETED_BY, ROUTES
 from portal.services import references
 from portal.services.references import ALPHABET, MistypedReference, NotAReference
+from portal.services.referrals import COMPLETED_BY_LABELS, ROUTE_LABELS
 
 
 def test_a_reference_has_the_documented_shape():
@@ -99,3 +101,8 @@ def test_share_of_adjacent_transpositions_caught(record_property):
     # Luhn mod N misses exactly one pair, the symbols of value 0 and N-1 (here 0 and Z), swapped
     # either way inside the random part: 12 of 6,882 swaps. Swaps with the check character are all caught.
     assert caught == total - 12
+
+
+def test_every_route_and_every_kind_of_completer_has_one_label():
+    assert set(ROUTE_LABELS) == set(ROUTES)
+    assert set(COMPLETED_BY_LABELS) == set(COMPLETED_BY)
