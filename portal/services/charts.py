@@ -18,13 +18,17 @@ from markupsafe import Markup, escape
 
 BAR_COLOUR = "#1d70b8"  # GOV.UK blue, 4.5:1 and more against white
 TEXT_COLOUR = "#0b0c0c"
-WIDTH = 640
+# About the width of half a GOV.UK page, where the chart sits beside its table: drawn near its own
+# size there, so its text stays as legible as the table's.
+WIDTH = 480
 ROW_HEIGHT = 32
 BAR_HEIGHT = 20
 VALUE_SPACE = 56
 FONT_SIZE = 14
 CHARACTER_WIDTH = 7.4  # an average character at FONT_SIZE in a sans-serif face, for laying out labels
-LABEL_LIMIT = 44  # characters: longer labels are cut short in the picture (the table has them whole)
+# Characters, so a label fits in half the width: longer ones are cut short in the picture (the
+# table beside it has them whole).
+LABEL_LIMIT = 30
 
 
 @dataclass(frozen=True)
