@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import sys
 from typing import BinaryIO, TextIO
 
@@ -12,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from portal.extensions import db
-from portal.services import accounts, audit, clock, demo, statistics
+from portal.services import accounts, audit, clock, demo, retention, statistics
 from portal.services.deadlines import plural
 from portal.services.keys import rotate_all
 from portal.services.roles import ROLES
@@ -21,6 +22,7 @@ DEMO_EMAIL = "demo.manager@sps.example"
 
 audit_commands = AppGroup("audit", help="The hash-chained audit log.")
 report_commands = AppGroup("report", help="The anonymised statistics and the Annual Report.")
+retention_commands = AppGroup("retention", help="Destroying records when their time is up (design section 8).")
 
 
 def register_commands(app: Flask) -> None:
@@ -30,6 +32,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(rotate_keys)
     app.cli.add_command(audit_commands)
     app.cli.add_command(report_commands)
+    app.cli.add_command(retention_commands)
+    app.cli.add_command(daily_command)
 
 
 @click.command("create-user")
@@ -176,3 +180,56 @@ def report_freeze(year_name: str) -> None:
     except statistics.FreezeRefused as refusal:
         raise click.ClickException(refusal.problems["year"]) from None
     click.echo(f"The statistics of {year.name} are frozen.")
+
+
+def _operator() -> str:
+    """Who runs a command by hand, for the destruction log: the operating-system account. The log
+    names the person who destroyed records, never whose records they were."""
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
+
+
+@retention_commands.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be destroyed and held; change nothing.")
+def retention_purge(dry_run: bool) -> None:
+    """Destroy every record due (closed RETENTION_YEARS ago, or REQUEST_RETENTION_YEARS for information
+    requests) that nothing holds, and audit entries older than AUDIT_RETENTION_YEARS. Prints counts only."""
+    actor = audit.system_actor(clock.now())
+    report = retention.purge(actor, retention.periods_from(current_app.config), _operator(), dry_run=dry_run)
+    for line in report.lines():
+        click.echo(line)
+    removal = audit.remove_expired(actor.today, current_app.config["AUDIT_RETENTION_YEARS"], actor, dry_run=dry_run)
+    verb = "would be removed" if dry_run else "removed"
+    click.echo(f"Audit log: {plural(removal.removed, 'entry', 'entries')} older than the retention period {verb}.")
+
+
+@retention_commands.command("holds")
+def retention_holds() -> None:
+    """List the holds in force (reason, review date), those past their review date first; no references."""
+    today = clock.london_today()
+    held = retention.holds_in_force(today)
+    if not held:
+        click.echo("No holds in force.")
+        return
+    for line in held:
+        click.echo(line)
+
+
+@click.command("daily")
+def daily_command() -> None:
+    """Once a day (cron or a systemd timer): lapse stale referrals, purge what is due, send reminders,
+    verify the audit chain. One line per step; exits 1 if a step failed. Safe to run twice a day."""
+    from portal.services import daily  # TEMPORARY until reminders lands
+
+    context = daily.Context(
+        audit.Actor(staff_id=None, client=daily.RAN_BY, at=clock.now()),
+        current_app.config,
+        current_app.extensions["portal_mailer"],
+    )
+    results = daily.run(context)
+    for result in results:
+        click.echo(result.line, err=not result.ok)
+    if not all(result.ok for result in results):
+        sys.exit(1)

@@ -219,6 +219,12 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TRAINING_VALID_MONTHS": _whole_number(environ, "TRAINING_VALID_MONTHS", 12),
         "CONSENT_REVIEW_MONTHS": _whole_number(environ, "CONSENT_REVIEW_MONTHS", 6),
         "RETENTION_YEARS": _whole_number(environ, "RETENTION_YEARS", 3),
+        "REQUEST_RETENTION_YEARS": _whole_number(environ, "REQUEST_RETENTION_YEARS", 3),
+        # A referral still new this many days after it arrived, with no contact and no attestation,
+        # closes as lapsed (design 8), so an unattested referral cannot wait for ever.
+        "REFERRAL_LAPSE_DAYS": _whole_number(environ, "REFERRAL_LAPSE_DAYS", 90),
+        # "off" leaves destruction to a person running retention purge; daily still does the rest.
+        "RETENTION_PURGE": _one_of(environ, "RETENTION_PURGE", ("on", "off"), "on"),
         # Staff acting in their role are normally named in a subject access response; a service
         # that judges otherwise (for example after threats to staff) withholds them.
         "SAR_WITHHOLD_STAFF_NAMES": _yes_no(environ, "SAR_WITHHOLD_STAFF_NAMES", False),

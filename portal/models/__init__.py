@@ -11,6 +11,7 @@ from portal.models.referrals import (
     Referral,
 )
 from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
+from portal.models.retention import DailyStep, DestructionLogEntry, RetentionHold
 from portal.models.staff import RecoveryCode, StaffSession, StaffUser
 from portal.models.statistics import FrozenCount, FrozenYear
 
@@ -26,6 +27,8 @@ __all__ = [
     "ConsentRecord",
     "ConsentReview",
     "ContactEntry",
+    "DailyStep",
+    "DestructionLogEntry",
     "Disclosure",
     "FeedbackAnswer",
     "FeedbackInvitation",
@@ -37,6 +40,7 @@ __all__ = [
     "RecoveryCode",
     "Referral",
     "RequestClockEvent",
+    "RetentionHold",
     "StaffSession",
     "StaffUser",
     "WithheldName",

@@ -85,6 +85,11 @@ AUDIT_ACTIONS: dict[str, str] = {
     "statistics viewed": "Viewed a year's statistics",
     "statistics downloaded": "Downloaded a year's statistics or Annual Report",
     "statistics frozen": "Froze a year's statistics",
+    # Retention and destruction (design 8): runs are counted, never listed by record.
+    "referral lapsed": "Closed a referral as lapsed (new for too long, with no contact)",
+    "retention purge run": "Destroyed the records due for destruction",
+    "retention purge dry run": "Counted the records due for destruction (dry run)",
+    "retention overview viewed": "Viewed what falls due for destruction",
     # The log itself.
     "audit log viewed": "Viewed the audit log",
 }

@@ -64,9 +64,9 @@ def long_day(day: dt.date) -> str:
     return f"{day:%A} {long_date(day)}"
 
 
-def plural(count: int, word: str) -> str:
-    """3 days, 1 day."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """3 days, 1 day; 2 entries, 1 entry (``many`` for a plural not made with s)."""
+    return f"{count} {word if count == 1 else many or word + 's'}"
 
 
 # The calendars ---------------------------------------------------------------------------------

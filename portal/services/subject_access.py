@@ -164,7 +164,10 @@ def matching_records(request: InformationRequest, actor: Actor) -> list[Match]:
     return matches
 
 
-def _matches(request: InformationRequest) -> list[Match]:
+def referrals_matching(request: InformationRequest) -> dict[int, list[str]]:
+    """The ids of the referrals the request's keyed hashes find, each with why: the subject's name
+    and date of birth (and other names), the requester's e-mail address and a reference they quoted.
+    Any kind of request can match by the last two; retention keeps what they find (design 8)."""
     ring = keyring()
     reasons: dict[int, list[str]] = {}
 
@@ -200,6 +203,11 @@ def _matches(request: InformationRequest) -> list[Match]:
                 ),
                 "the reference quoted",
             )
+    return reasons
+
+
+def _matches(request: InformationRequest) -> list[Match]:
+    reasons = referrals_matching(request)
     chosen = {record.referral_id for record in request.chosen_records}
     ids = set(reasons) | chosen
     referrals = (
