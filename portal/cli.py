@@ -13,7 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from portal.extensions import db
-from portal.services import accounts, audit, clock, demo, retention, statistics
+from portal.services import accounts, audit, clock, daily, demo, retention, statistics
 from portal.services.deadlines import plural
 from portal.services.keys import rotate_all
 from portal.services.roles import ROLES
@@ -221,8 +221,6 @@ def retention_holds() -> None:
 def daily_command() -> None:
     """Once a day (cron or a systemd timer): lapse stale referrals, purge what is due, send reminders,
     verify the audit chain. One line per step; exits 1 if a step failed. Safe to run twice a day."""
-    from portal.services import daily  # TEMPORARY until reminders lands
-
     context = daily.Context(
         audit.Actor(staff_id=None, client=daily.RAN_BY, at=clock.now()),
         current_app.config,

@@ -212,6 +212,10 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "10 per minute;40 per hour",
         "MAIL_URL": _mail_url(environ, production),
         "MAIL_FROM": environ.get("MAIL_FROM", "").strip() or "sps@example.invalid",
+        # The portal's public address, for the links in reminders. Production has no default: the
+        # reminders step refuses to send a link to the wrong place, while the portal still starts.
+        "PORTAL_URL": environ.get("PORTAL_URL", "").strip().rstrip("/")
+        or ("" if production else "http://127.0.0.1:5000"),
         "SIGN_IN_RATE_LIMIT": environ.get("SIGN_IN_RATE_LIMIT", "").strip() or "10 per minute;50 per hour",
         "SESSION_IDLE_MINUTES": _whole_number(environ, "SESSION_IDLE_MINUTES", 30),
         "SESSION_ABSOLUTE_HOURS": _whole_number(environ, "SESSION_ABSOLUTE_HOURS", 10),

@@ -10,6 +10,7 @@ from portal.models.referrals import (
     PrivacyNoticeVersion,
     Referral,
 )
+from portal.models.reminders import ReminderSent
 from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
 from portal.models.retention import DailyStep, DestructionLogEntry, RetentionHold
 from portal.models.staff import RecoveryCode, StaffSession, StaffUser
@@ -39,6 +40,7 @@ __all__ = [
     "PrivacyNoticeVersion",
     "RecoveryCode",
     "Referral",
+    "ReminderSent",
     "RequestClockEvent",
     "RetentionHold",
     "StaffSession",

@@ -36,6 +36,7 @@ from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
 from portal.models.feedback import FeedbackInvitation
 from portal.models.referrals import ConsentAttestation, Person, Referral
+from portal.models.reminders import ReminderSent
 from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
 from portal.models.retention import DestructionLogEntry, RetentionHold
 from portal.models.staff import StaffUser
@@ -257,6 +258,7 @@ def _destroy_case(case_id: int, counts: Counter[str]) -> None:
     _delete(delete(ConsentReview).where(ConsentReview.case_id == case_id), "consent_reviews", counts)
     _delete(delete(ContactEntry).where(ContactEntry.case_id == case_id), "contact_entries", counts)
     _delete(delete(FeedbackInvitation).where(FeedbackInvitation.case_id == case_id), "feedback_invitations", counts)
+    _delete(delete(ReminderSent).where(ReminderSent.case_id == case_id), "reminders_sent", counts)
     _delete(delete(Case).where(Case.id == case_id), "cases", counts)
 
 
@@ -285,6 +287,7 @@ def destroy_request(request_id: int) -> Counter[str]:
     _delete(delete(RequestClockEvent).where(RequestClockEvent.request_id == request_id), "request_clock_events", counts)
     _delete(delete(ChosenRecord).where(ChosenRecord.request_id == request_id), "request_chosen_records", counts)
     _delete(delete(WithheldName).where(WithheldName.request_id == request_id), "request_withheld_names", counts)
+    _delete(delete(ReminderSent).where(ReminderSent.request_id == request_id), "reminders_sent", counts)
     _delete(delete(RetentionHold).where(RetentionHold.request_id == request_id), "retention_holds", counts)
     _delete(delete(InformationRequest).where(InformationRequest.id == request_id), "information_requests", counts)
     return counts
@@ -302,6 +305,7 @@ BUNDLE_TABLES = {
         "consent_reviews",
         "contact_entries",
         "feedback_invitations",
+        "reminders_sent",
         "cases",
         "request_chosen_records",
         "retention_holds",
@@ -313,6 +317,7 @@ BUNDLE_TABLES = {
         "request_clock_events",
         "request_chosen_records",
         "request_withheld_names",
+        "reminders_sent",
         "retention_holds",
         "information_requests",
     ),
@@ -341,6 +346,7 @@ def _rows_of_referrals(referral_ids: list[int]) -> Counter[str]:
             ),
         ),
         ("feedback_invitations", select(func.count()).where(FeedbackInvitation.case_id.in_(cases))),
+        ("reminders_sent", select(func.count()).where(ReminderSent.case_id.in_(cases))),
         ("cases", select(func.count()).where(Case.referral_id.in_(referral_ids))),
         ("request_chosen_records", select(func.count()).where(ChosenRecord.referral_id.in_(referral_ids))),
         ("retention_holds", select(func.count()).where(RetentionHold.referral_id.in_(referral_ids))),
@@ -360,6 +366,7 @@ def _rows_of_requests(request_ids: list[int]) -> Counter[str]:
         ("request_clock_events", select(func.count()).where(RequestClockEvent.request_id.in_(request_ids))),
         ("request_chosen_records", select(func.count()).where(ChosenRecord.request_id.in_(request_ids))),
         ("request_withheld_names", select(func.count()).where(WithheldName.request_id.in_(request_ids))),
+        ("reminders_sent", select(func.count()).where(ReminderSent.request_id.in_(request_ids))),
         ("retention_holds", select(func.count()).where(RetentionHold.request_id.in_(request_ids))),
         ("information_requests", select(func.count()).where(InformationRequest.id.in_(request_ids))),
     ]

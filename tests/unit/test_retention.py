@@ -26,6 +26,7 @@ from portal.models import (
     InformationRequest,
     Person,
     Referral,
+    ReminderSent,
     RetentionHold,
 )
 from portal.services import casework, retention, triage
@@ -371,6 +372,13 @@ def _full_bundle(app, time_machine, caseworker) -> tuple[int, int]:
             FeedbackInvitation(
                 token_sha256="f" * 64, case_id=case.id, sent_at=at, expires_at=london(dt.date(2027, 4, 1))
             ),
+            ReminderSent(
+                kind="consent_review",
+                item_key=f"case:{case.id}",
+                due_on=dt.date(2027, 4, 5),
+                sent_on=dt.date(2027, 3, 30),
+                case_id=case.id,
+            ),
         ]
     )
     db.session.commit()
@@ -421,6 +429,7 @@ def test_the_purge_leaves_nothing_of_the_bundle_to_decrypt_or_find_by_hash(app, 
         "disclosures",
         "contact_entries",
         "feedback_invitations",
+        "reminders_sent",
     }
     left = {value for values in _long_values_by_table().values() for value in values} & bundle_values
     assert left == set()
