@@ -91,11 +91,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal import models  # noqa: F401  (registers the models with the metadata)
     from portal.health import bp as health_bp
     from portal.public.routes import bp as public_bp
-    from portal.staff import admin, audit_log, auth, cases, feedback, reports, requests, triage
+    from portal.staff import admin, audit_log, auth, cases, feedback, reports, requests, retention, triage
 
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
-    for staff_area in (auth, triage, cases, requests, admin, audit_log, feedback, reports):
+    for staff_area in (auth, triage, cases, requests, admin, audit_log, feedback, reports, retention):
         app.register_blueprint(staff_area.bp)
 
     init_security(app)

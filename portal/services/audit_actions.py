@@ -90,6 +90,8 @@ AUDIT_ACTIONS: dict[str, str] = {
     "retention purge run": "Destroyed the records due for destruction",
     "retention purge dry run": "Counted the records due for destruction (dry run)",
     "retention overview viewed": "Viewed what falls due for destruction",
+    "retention hold placed": "Placed a hold on records due for destruction",
+    "retention hold lifted": "Lifted a hold on records",
     # The daily command's reminders: one entry per run, with counts only.
     "reminders sent": "Sent the day's reminders by e-mail (counts only)",
     # The log itself.

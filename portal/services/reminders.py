@@ -46,7 +46,7 @@ from portal.services.accounts import training_expires_on
 from portal.services.audit import Actor
 from portal.services.deadlines import Calendar, plural
 from portal.services.mail import Mailer
-from portal.services.requests import _DEADLINE_RUNNING as REQUEST_DEADLINE_RUNNING
+from portal.services.requests import DEADLINE_RUNNING as REQUEST_DEADLINE_RUNNING
 from portal.services.roles import can, holders
 
 TRAINING_WARNING_DAYS = 30

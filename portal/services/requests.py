@@ -310,7 +310,7 @@ class RequestFilter:
 
 # The clock is running on a request that is open (not paused, not closed); a complaint's tracked
 # deadline is its acknowledgement, so once that is sent it has nothing left to fall due.
-_DEADLINE_RUNNING = (InformationRequest.status == "open") & or_(
+DEADLINE_RUNNING = (InformationRequest.status == "open") & or_(
     InformationRequest.kind != "complaint", InformationRequest.acknowledged_on.is_(None)
 )
 
@@ -345,13 +345,13 @@ def _filtered(statement: Select, viewer: StaffUser, chosen: RequestFilter, today
         statement = statement.where(InformationRequest.status == "closed")
     elif chosen.view == "due_week":
         statement = statement.where(
-            _DEADLINE_RUNNING, InformationRequest.due_on.between(today, today + dt.timedelta(days=7))
+            DEADLINE_RUNNING, InformationRequest.due_on.between(today, today + dt.timedelta(days=7))
         )
     elif chosen.view == "overdue":
-        statement = statement.where(_DEADLINE_RUNNING, InformationRequest.due_on < today)
+        statement = statement.where(DEADLINE_RUNNING, InformationRequest.due_on < today)
     elif chosen.view == "recently_overdue":
         statement = statement.where(
-            _DEADLINE_RUNNING,
+            DEADLINE_RUNNING,
             InformationRequest.due_on.between(
                 today - dt.timedelta(days=RECENTLY_OVERDUE_DAYS), today - dt.timedelta(days=1)
             ),

@@ -47,6 +47,15 @@ CAPABILITIES: dict[str, tuple[str, frozenset[str]]] = {
         "read and freeze the anonymised statistics and the Annual Report",
         frozenset({"manager", "dpo"}),
     ),
+    "read_retention": (
+        "see what falls due for destruction, the holds, the destruction log and inactive cases",
+        frozenset({"dpo", "manager"}),
+    ),
+    "hold_records": (
+        "place and lift holds that keep records beyond their destruction date",
+        frozenset({"dpo", "manager"}),
+    ),
+    "check_due_records": ("see which records fall due for destruction, by reference", frozenset({"dpo"})),
     "read_feedback_comments": ("read the comments families leave with their feedback", frozenset({"manager"})),
     "manage_accounts": (
         "create staff accounts, change roles, reset second factors, record training (never their own)",

@@ -116,6 +116,7 @@ NAVIGATION = (
     ("Requests", "staff_requests.queue", "staff_requests."),
     ("Feedback", "staff_feedback.comments", "staff_feedback."),
     ("Statistics", "staff_reports.reports", "staff_reports."),
+    ("Retention", "staff_retention.overview", "staff_retention.overview"),
     ("Audit log", "staff_audit.audit_log", "staff_audit."),
     ("Staff accounts", "staff_admin.users", "staff_admin."),
     ("Your account", "staff_auth.account", "staff_auth.account"),

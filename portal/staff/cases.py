@@ -11,7 +11,7 @@ from flask_login import current_user
 from portal.converters import record_id, requested_page
 from portal.models.cases import Case, CaseNote
 from portal.request_time import request_today
-from portal.services import casework, contact, disclosures, feedback, references, triage
+from portal.services import casework, contact, disclosures, feedback, holds, references, retention, triage
 from portal.services.case_codes import INTERVENTION_LEVELS, TOPICS
 from portal.services.casework import CaseDetails, CaseFilter, CaseworkError, EditConflict
 from portal.services.consent import (
@@ -160,6 +160,9 @@ def _render_case(
             basis_labels=BASIS_LABELS,
             contact_labels=contact.METHOD_LABELS,
             direction_labels=contact.DIRECTION_LABELS,
+            retention=holds.summary(
+                current_user, case.referral, retention.periods_from(current_app.config), request_today()
+            ),
         ),
         status,
     )

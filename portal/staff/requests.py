@@ -11,7 +11,7 @@ from flask_login import current_user
 from portal.converters import record_id, requested_page
 from portal.models.requests import InformationRequest
 from portal.request_time import request_today
-from portal.services import accounts, references, requests, subject_access
+from portal.services import accounts, holds, references, requests, retention, subject_access
 from portal.services.deadlines import Complaint, FreedomOfInformation
 from portal.services.requests import Closure, RequestFilter, RequestRefused
 from portal.staff.access import allow, current_actor, staff_blueprint
@@ -118,7 +118,7 @@ def _render(
             outcome_labels=requests.OUTCOME_LABELS,
             outcomes={value: requests.OUTCOME_LABELS[value] for value in requests.OUTCOMES_BY_KIND[found.kind]},
             time_to_respond=requests.time_to_respond(found),
-            destruction=requests.destruction_date(found, current_app.config["RETENTION_YEARS"]),
+            destruction=requests.destruction_date(found, current_app.config["REQUEST_RETENTION_YEARS"]),
             needs_child_confirmation=subject_access.needs_child_confirmation(found),
             release_problems=subject_access.release_problems(found) if found.kind == "sar" else [],
             response_preview=subject_access.response_preview(found, current_app.config["SAR_WITHHOLD_STAFF_NAMES"]),
@@ -128,6 +128,7 @@ def _render(
             acting_as_labels=requests.ACTING_AS_LABELS,
             identity_check_labels=requests.IDENTITY_CHECK_LABELS,
             reply_labels=requests.REPLY_LABELS,
+            retention=holds.summary(current_user, found, retention.periods_from(current_app.config), today),
         ),
         status,
     )

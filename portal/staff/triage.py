@@ -9,7 +9,7 @@ from flask_login import current_user
 from portal.converters import record_id, requested_page
 from portal.models.referrals import Referral
 from portal.request_time import request_today
-from portal.services import casework, contact, disclosures, references, requests, triage
+from portal.services import casework, contact, disclosures, holds, references, requests, retention, triage
 from portal.services.consent import (
     GIVER_LABELS,
     METHOD_LABELS,
@@ -61,6 +61,7 @@ def dashboard() -> ResponseReturnValue:
         overdue_reviews=overdue,
         awaiting_approval=disclosures.awaiting_approval_count(current_user) if approves else None,
         request_counts=requests.dashboard_counts(current_user, request_today()),
+        holds_past_review=holds.past_review_count(request_today()) if can(current_user, "read_retention") else None,
     )
 
 
@@ -180,6 +181,9 @@ def _render_referral(
             ],
             error_anchors=ERROR_ANCHORS,
             today=request_today(),
+            retention=holds.summary(
+                current_user, referral, retention.periods_from(current_app.config), request_today()
+            ),
         ),
         status,
     )

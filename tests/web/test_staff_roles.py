@@ -12,7 +12,7 @@ import pytest
 
 from portal.extensions import db
 from portal.models import Referral
-from portal.services import casework, clock, disclosures, requests, subject_access, triage
+from portal.services import casework, clock, disclosures, holds, requests, subject_access, triage
 from portal.services.audit import Actor
 from portal.services.consent import CaseConsent, record_case_consent
 from portal.services.requests import FoiAnswers, Requester, SubjectAccessAnswers
@@ -44,6 +44,8 @@ CAPABILITIES_OF_ROLE = {
         "handle_foi",
         "read_audit_log",
         "read_statistics",
+        "read_retention",
+        "hold_records",
         "read_feedback_comments",
         "manage_accounts",
         "download_personal_data",
@@ -55,6 +57,9 @@ CAPABILITIES_OF_ROLE = {
         "handle_complaints",
         "read_audit_log",
         "read_statistics",
+        "read_retention",
+        "hold_records",
+        "check_due_records",
         "download_personal_data",
     },
     "admin": {"use_back_office", "manage_accounts", "download_personal_data"},
@@ -136,6 +141,11 @@ EXPECTED = {
     "staff_requests.response_pdf": DPO,
     "staff_requests.acknowledge": DPO,
     "staff_requests.close": HANDLERS,
+    "staff_retention.overview": HANDLERS,
+    "staff_retention.hold_referral": HANDLERS,
+    "staff_retention.hold_case": HANDLERS,
+    "staff_retention.hold_request": HANDLERS,
+    "staff_retention.lift_hold": HANDLERS,
 }
 
 
@@ -172,7 +182,7 @@ def test_every_staff_route_is_in_the_table_with_its_declared_roles(app):
 @pytest.fixture
 def world(app):
     """One account per role; a referral, and the case opened from it, assigned to the volunteer,
-    with a note and a consent on the case; and a spare account to act on."""
+    with a note and a consent on the case and a hold on the referral; and a spare account to act on."""
     users = {role: make_staff(app, role) for role in ROLES}
     target = make_staff(app, "caseworker", name="Target Person")
     submit_referral(app, "self", self_referral_answers())
@@ -211,6 +221,8 @@ def world(app):
             caseworker.at,
         )
         subject_access.add_withheld_name(sar, "Priya Raman", Actor(users["dpo"].id, "192.0.2.9", caseworker.at))
+        dpo = Actor(users["dpo"].id, "192.0.2.9", caseworker.at)
+        hold = holds.place(referral, "ico_complaint", "ICO case IC-1.", today + dt.timedelta(days=30), dpo)
         foi = requests.submit_foi(FoiAnswers(requester, "How many referrals?"), "foi", mailer, caseworker.at)
         values = {
             "referral_id": referral.id,
@@ -221,6 +233,7 @@ def world(app):
             "user_id": target.id,
             "request_id": sar.id,
             "name_id": sar.withheld_names[0].id,
+            "hold_id": hold.id,
         }
     # Each handler reaches the kind of request they handle; the other kind is not theirs (404).
     return users, values, {"manager": {"request_id": foi.id}}

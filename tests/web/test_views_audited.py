@@ -45,6 +45,7 @@ LOOKS = {
     "staff_admin.user": "admin",
     "staff_audit.audit_log": "dpo",
     "staff_feedback.comments": "manager",  # families' own words, which may name someone
+    "staff_retention.overview": "dpo",  # the references of the records due, and the holds
 }
 
 # Forms that, sent empty (or, where noted, sent when the record is not in the state they need),
@@ -112,6 +113,12 @@ NO_PERSONAL_DATA = {
     "staff_reports.annual_report_pdf": "anonymised counts only",
     "staff_reports.freeze_confirmation": "a question about a year, no figures",
     "staff_reports.freeze": "stores a year's counts; refused, it says why",
+    # A hold's forms name the record by its reference only (its note is shown on the record's own
+    # audited page); refused, they show back what the person typed. Placing and lifting are audited.
+    "staff_retention.hold_referral": "a form naming the record by its reference",
+    "staff_retention.hold_case": "a form naming the record by its reference",
+    "staff_retention.hold_request": "a form naming the record by its reference",
+    "staff_retention.lift_hold": "the reference, the hold's reason code, dates and who placed it; not its note",
 }
 # Pages about the signed-in person themselves (their sign-in, password and authenticator).
 OWN_ACCOUNT_PREFIX = "staff_auth."
