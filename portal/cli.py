@@ -131,15 +131,23 @@ def audit_anchor() -> None:
     help="A file of lines printed by audit anchor: the chain must still hold each of them.",
 )
 def audit_verify(anchor_file: TextIO | None) -> None:
-    """Walk the chain from the first entry; exit 1 naming the first entry that does not match."""
+    """Walk the chain from the first entry, or from the checkpoint once entries past their retention
+    period were removed; exit 1 naming the first entry that does not match."""
     try:
         anchors = audit.read_anchors(anchor_file) if anchor_file else []
     except audit.AnchorUnreadable as unreadable:
         raise click.ClickException(f"{anchor_file.name}: {unreadable}.") from None
     verdict = audit.verify(anchors)
     if verdict.whole:
-        held = f" and {plural(len(anchors), 'anchor')} held" if anchors else ""
-        click.echo(f"Audit chain whole: {verdict.checked} entries verified{held}.")
+        since = f" from the checkpoint after entry {verdict.checkpoint_sequence}" if verdict.checkpoint_sequence else ""
+        checkable = len(anchors) - verdict.anchors_before_checkpoint
+        held = f" and {plural(checkable, 'anchor')} held" if checkable else ""
+        removed = (
+            f" ({plural(verdict.anchors_before_checkpoint, 'anchor')} of removed entries could not be checked)"
+            if verdict.anchors_before_checkpoint
+            else ""
+        )
+        click.echo(f"Audit chain whole: {verdict.checked} entries verified{since}{held}{removed}.")
         return
     click.echo(
         f"Audit chain broken at entry {verdict.first_bad_sequence}: {verdict.reason} "
@@ -200,7 +208,10 @@ def retention_purge(dry_run: bool) -> None:
     report = retention.purge(actor, retention.periods_from(current_app.config), _operator(), dry_run=dry_run)
     for line in report.lines():
         click.echo(line)
-    removal = audit.remove_expired(actor.today, current_app.config["AUDIT_RETENTION_YEARS"], actor, dry_run=dry_run)
+    try:
+        removal = audit.remove_expired(actor.today, current_app.config["AUDIT_RETENTION_YEARS"], actor, dry_run=dry_run)
+    except audit.RemovalRefused as refusal:
+        raise click.ClickException(f"Audit log: nothing removed: {refusal}.") from None
     verb = "would be removed" if dry_run else "removed"
     click.echo(f"Audit log: {plural(removal.removed, 'entry', 'entries')} older than the retention period {verb}.")
 

@@ -224,6 +224,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "CONSENT_REVIEW_MONTHS": _whole_number(environ, "CONSENT_REVIEW_MONTHS", 6),
         "RETENTION_YEARS": _whole_number(environ, "RETENTION_YEARS", 3),
         "REQUEST_RETENTION_YEARS": _whole_number(environ, "REQUEST_RETENTION_YEARS", 3),
+        "AUDIT_RETENTION_YEARS": _whole_number(environ, "AUDIT_RETENTION_YEARS", 6),
         # A referral still new this many days after it arrived, with no contact and no attestation,
         # closes as lapsed (design 8), so an unattested referral cannot wait for ever.
         "REFERRAL_LAPSE_DAYS": _whole_number(environ, "REFERRAL_LAPSE_DAYS", 90),

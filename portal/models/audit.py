@@ -1,9 +1,13 @@
 """The append-only, hash-chained audit log (design 6.10).
 
 Entries name records by id, never by content, so the log itself holds no personal data. The model
-refuses updates and deletes; on PostgreSQL a trigger (see the migration) refuses them too, and
+refuses updates and deletes; on PostgreSQL a trigger (see the migrations) refuses them too, and
 ``audit verify`` finds any change made behind both: each entry's hash is keyed with a key kept
 outside the database, so someone who can write SQL cannot recompute the chain after a change.
+
+The one exception is the log's own retention period (design 8): entries older than
+``AUDIT_RETENTION_YEARS`` are removed behind a checkpoint, the last removed entry's sequence and
+keyed hash, from which the chain is then verified.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Integer, String, event
+from sqlalchemy import CheckConstraint, DateTime, Index, Integer, String, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
@@ -56,11 +60,34 @@ class AuditChainHead(db.Model):
     last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
 
 
+class AuditCheckpoint(db.Model):
+    """One row, absent until entries are first removed: the last removed entry, which the first
+    entry kept follows. Only ``audit.remove_expired`` moves it, and only forward; on PostgreSQL a
+    trigger (migration 0013) refuses anything else, and deleting an entry above it."""
+
+    __tablename__ = "audit_checkpoint"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    entry_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    moved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
 class AuditLogIsAppendOnly(Exception):
     """Something tried to change or delete an audit entry."""
 
 
+# Removal past the retention period deletes with Core SQL, behind the checkpoint it moves in the
+# same transaction; through the ORM nothing may change or delete an entry or the checkpoint.
 @event.listens_for(AuditEntry, "before_update")
 @event.listens_for(AuditEntry, "before_delete")
 def _refuse_changes(mapper: Any, connection: Any, target: AuditEntry) -> None:
     raise AuditLogIsAppendOnly(f"audit entry {target.id} cannot be changed or deleted")
+
+
+@event.listens_for(AuditCheckpoint, "before_update")
+@event.listens_for(AuditCheckpoint, "before_delete")
+def _refuse_checkpoint_changes(mapper: Any, connection: Any, target: AuditCheckpoint) -> None:
+    raise AuditLogIsAppendOnly("the audit checkpoint moves only through audit.remove_expired")

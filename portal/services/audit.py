@@ -12,6 +12,12 @@ rotated without signing the chain again. What the key cannot stop (its holder re
 chain, or someone cutting the newest entries off and moving the head back) an anchor shows: the
 head as ``audit anchor`` printed it and someone kept off-site, which ``verify`` checks the chain
 still holds.
+
+The log keeps its own retention period (design 8): ``remove_expired`` removes the entries older
+than ``AUDIT_RETENTION_YEARS`` behind a checkpoint, the last removed entry's sequence and keyed
+hash, and ``verify`` starts from it. Every move of the checkpoint is itself recorded in the chain,
+so one made with SQL (which the PostgreSQL trigger allows, as it must allow the real removal) is
+seen: nothing keyed vouches for it.
 """
 
 from __future__ import annotations
@@ -22,18 +28,27 @@ import hashlib
 import hmac
 import json
 import re
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import current_app
-from sqlalchemy import update
+from sqlalchemy import Row, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
-from portal.models.audit import GENESIS_HASH, AuditChainHead, AuditEntry
+from portal.models.audit import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEntry
 from portal.services.audit_actions import require_declared
-from portal.services.clock import london_day
+from portal.services.clock import LONDON, as_utc, london_day
+from portal.services.validation import add_years
 
 HEAD_ID = 1
+CHECKPOINT_ID = 1
+# The entry each removal records: its record is the checkpoint, named by the sequence it moved to.
+REMOVAL_ACTION = "audit entries removed"
+CHECKPOINT_RECORD = "audit checkpoint"
+# Rows deleted per statement: one transaction still holds them all, with the checkpoint's move.
+DELETE_BATCH = 5000
 
 
 @dataclass(frozen=True)
@@ -64,7 +79,7 @@ def _utc_text(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def canonical(entry: AuditEntry) -> str:
+def canonical(entry: AuditEntry | Row[Any]) -> str:
     """Everything about an entry that someone might want to change, in one fixed text."""
     return json.dumps(
         {
@@ -94,7 +109,7 @@ def _keys_by_id() -> dict[str, str]:
     return {key_id(key): key for key in current_app.config["AUDIT_CHAIN_KEYS"]}
 
 
-def chain_hash(previous_hash: str, entry: AuditEntry, key: str) -> str:
+def chain_hash(previous_hash: str, entry: AuditEntry | Row[Any], key: str) -> str:
     """The entry's hash: keyed, so only a holder of ``key`` can make one that verifies."""
     message = (previous_hash + canonical(entry)).encode("utf-8")
     return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
@@ -122,7 +137,9 @@ def record(
     signing_key = current_app.config["AUDIT_CHAIN_KEYS"][0]
     entry = AuditEntry(
         sequence=sequence,
-        occurred_at=actor.at,
+        # SQLite keeps a moment's wall time and drops its zone: stored in UTC, as every moment is,
+        # it reads back as the moment that was hashed, whatever zone the actor's clock gave.
+        occurred_at=as_utc(actor.at).astimezone(dt.UTC),
         actor_id=actor.staff_id,
         action=action,
         record_type=record_type,
@@ -147,6 +164,15 @@ class Verdict:
     # The last entry verified, when the chain is whole: what an anchor keeps.
     last_hash: str = GENESIS_HASH
     last_key_id: str | None = None
+    # The last entry removed past the retention period: the walk starts after it (None: none removed).
+    checkpoint_sequence: int | None = None
+    # Anchors of entries since removed: nothing is left to check them against.
+    anchors_before_checkpoint: int = 0
+
+    @property
+    def last_sequence(self) -> int:
+        """The sequence of the last entry verified (or of the checkpoint, when none follows it)."""
+        return (self.checkpoint_sequence or 0) + self.checked
 
 
 ANCHOR_HASH = re.compile(r"[0-9a-f]{64}")
@@ -218,57 +244,127 @@ class CannotAnchor(Exception):
     """The chain is empty or does not verify, so there is no head worth keeping."""
 
 
-def _entries(batch: int = 1000) -> Iterator[AuditEntry]:
-    after = 0
+@dataclass(frozen=True)
+class _Start:
+    """Where the chain begins: after the checkpoint, or at the genesis hash when nothing was removed."""
+
+    sequence: int = 0
+    entry_hash: str = GENESIS_HASH
+    key_id: str | None = None
+
+
+def _start() -> _Start:
+    checkpoint = AuditCheckpoint.__table__
+    row = db.session.execute(
+        select(checkpoint.c.sequence, checkpoint.c.entry_hash, checkpoint.c.key_id).where(
+            checkpoint.c.id == CHECKPOINT_ID
+        )
+    ).first()
+    return _Start(row.sequence, row.entry_hash, row.key_id) if row else _Start()
+
+
+def _entries(after: int, through: int | None = None, batch: int = 1000) -> Iterator[Row[Any]]:
+    # Plain rows, not ORM objects: a walk of any length holds one batch at a time and leaves the
+    # caller's session (and whatever it has pending) alone.
+    entries = AuditEntry.__table__
     while True:
-        rows = db.session.scalars(
-            db.select(AuditEntry).where(AuditEntry.sequence > after).order_by(AuditEntry.sequence).limit(batch)
-        ).all()
+        query = select(entries).where(entries.c.sequence > after).order_by(entries.c.sequence).limit(batch)
+        if through is not None:
+            query = query.where(entries.c.sequence <= through)
+        rows = db.session.execute(query).all()
         if not rows:
             return
         yield from rows
         after = rows[-1].sequence
-        db.session.expunge_all()
 
 
-def verify(anchors: Sequence[Anchor] = ()) -> Verdict:
-    """Walk the chain from the start, each entry under the key its key id names; stop at the first
-    entry that does not match. Then each of ``anchors`` must still be in the chain as it was kept."""
+@dataclass(frozen=True)
+class _Walk:
+    start: _Start
+    last_sequence: int
+    last_hash: str
+    last_key_id: str | None
+    broken_at: int | None = None
+    reason: str = ""
+    # The hashes of the watched sequences (anchors), as the chain holds them.
+    held: dict[int, str] = field(default_factory=dict)
+    # The checkpoint sequences that keyed removal entries record moving to.
+    checkpoints_recorded: frozenset[int] = frozenset()
+
+    @property
+    def checked(self) -> int:
+        return self.last_sequence - self.start.sequence
+
+
+def _walk(start: _Start, through: int | None = None, watch: Collection[int] = ()) -> _Walk:
+    """Check each entry after ``start`` (up to ``through``) under the key its key id names; stop at
+    the first that does not match."""
     keys = _keys_by_id()
-    anchored = {anchor.sequence for anchor in anchors}
+    sequence, expected_previous, last_key_id = start.sequence, start.entry_hash, start.key_id
     held: dict[int, str] = {}
-    expected_previous = GENESIS_HASH
-    last_key_id = None
-    checked = 0
-    for checked, entry in enumerate(_entries(), start=1):
-        if entry.sequence != checked:
-            return Verdict(False, checked - 1, checked, f"entry {checked} is missing (found {entry.sequence} next)")
+    recorded: set[int] = set()
+
+    def broken(at: int, reason: str) -> _Walk:
+        return _Walk(start, sequence, expected_previous, last_key_id, at, reason, held, frozenset(recorded))
+
+    for entry in _entries(after=start.sequence, through=through):
+        if entry.sequence != sequence + 1:
+            return broken(sequence + 1, f"entry {sequence + 1} is missing (found {entry.sequence} next)")
         if entry.previous_hash != expected_previous:
-            return Verdict(
-                False, checked - 1, entry.sequence, f"entry {entry.sequence} does not follow entry {checked - 1}"
-            )
+            return broken(entry.sequence, f"entry {entry.sequence} does not follow entry {sequence}")
         key = keys.get(entry.key_id)
         if key is None:
             unknown = f"entry {entry.sequence} is signed with key id {entry.key_id}, not one of AUDIT_CHAIN_KEY's keys"
-            return Verdict(False, checked - 1, entry.sequence, unknown)
+            return broken(entry.sequence, unknown)
         if chain_hash(expected_previous, entry, key) != entry.entry_hash:
-            return Verdict(False, checked - 1, entry.sequence, f"entry {entry.sequence} has been altered")
-        if entry.sequence in anchored:
+            return broken(entry.sequence, f"entry {entry.sequence} has been altered")
+        if entry.sequence in watch:
             held[entry.sequence] = entry.entry_hash
-        expected_previous, last_key_id = entry.entry_hash, entry.key_id
+        if entry.action == REMOVAL_ACTION and entry.record_type == CHECKPOINT_RECORD:
+            recorded.add(entry.record_id)
+        sequence, expected_previous, last_key_id = entry.sequence, entry.entry_hash, entry.key_id
+    return _Walk(start, sequence, expected_previous, last_key_id, None, "", held, frozenset(recorded))
+
+
+def verify(anchors: Sequence[Anchor] = ()) -> Verdict:
+    """Walk the chain from the checkpoint (or the first entry), each entry under the key its key id
+    names; stop at the first entry that does not match. Then each of ``anchors`` must still be in
+    the chain as it was kept, except those of entries since removed, which are only counted."""
+    start = _start()
+    walk = _walk(start, watch={anchor.sequence for anchor in anchors})
+    since = start.sequence or None
+    if walk.broken_at is not None:
+        return Verdict(False, walk.checked, walk.broken_at, walk.reason, checkpoint_sequence=since)
+    if since is not None and since not in walk.checkpoints_recorded:
+        # The trigger has to allow moving the checkpoint and deleting below it, so that alone
+        # proves nothing: only a removal entry, keyed, after it shows the application did it.
+        return Verdict(False, walk.checked, since, _unrecorded(since), checkpoint_sequence=since)
+    before_checkpoint = 0
     for anchor in anchors:
-        before = min(checked, anchor.sequence - 1)
-        if anchor.sequence not in held:
-            cut = f"{anchor.describe()} is gone: the chain was cut back to {checked}"
-            return Verdict(False, before, anchor.sequence, cut)
-        if held[anchor.sequence] != anchor.entry_hash:
+        if anchor.sequence < start.sequence:
+            before_checkpoint += 1
+            continue
+        held = start.entry_hash if anchor.sequence == start.sequence else walk.held.get(anchor.sequence)
+        before = max(0, min(walk.checked, anchor.sequence - 1 - start.sequence))
+        if held is None:
+            cut = f"{anchor.describe()} is gone: the chain was cut back to {walk.last_sequence}"
+            return Verdict(False, before, anchor.sequence, cut, checkpoint_sequence=since)
+        if held != anchor.entry_hash:
             rewritten = f"{anchor.describe()} no longer holds: the chain was rewritten"
-            return Verdict(False, before, anchor.sequence, rewritten)
+            return Verdict(False, before, anchor.sequence, rewritten, checkpoint_sequence=since)
     head = db.session.get(AuditChainHead, HEAD_ID)
-    if head is None or head.length != checked or head.last_hash != expected_previous:
+    if head is None or head.length != walk.last_sequence or head.last_hash != walk.last_hash:
         length = head.length if head else 0
-        return Verdict(False, checked, checked + 1, f"the chain should hold {length} entries but ends after {checked}")
-    return Verdict(True, checked, last_hash=expected_previous, last_key_id=last_key_id)
+        short = f"the chain should hold {length} entries but ends after {walk.last_sequence}"
+        return Verdict(False, walk.checked, walk.last_sequence + 1, short, checkpoint_sequence=since)
+    return Verdict(
+        True,
+        walk.checked,
+        last_hash=walk.last_hash,
+        last_key_id=walk.last_key_id,
+        checkpoint_sequence=since,
+        anchors_before_checkpoint=before_checkpoint,
+    )
 
 
 def take_anchor(at: dt.datetime) -> Anchor:
@@ -279,4 +375,140 @@ def take_anchor(at: dt.datetime) -> Anchor:
         raise CannotAnchor(f"the audit chain is broken at entry {verdict.first_bad_sequence}: {verdict.reason}")
     if verdict.checked == 0 or verdict.last_key_id is None:
         raise CannotAnchor("the audit chain is empty: there is nothing to anchor yet")
-    return Anchor(verdict.checked, verdict.last_hash, verdict.last_key_id, at)
+    return Anchor(verdict.last_sequence, verdict.last_hash, verdict.last_key_id, at)
+
+
+def _unrecorded(checkpoint_sequence: int) -> str:
+    return (
+        f"no entry records moving the checkpoint to entry {checkpoint_sequence}: "
+        "entries were removed outside audit removal"
+    )
+
+
+def _move_recorded(start: _Start) -> bool:
+    """Whether a genuine (keyed) removal entry after the checkpoint records moving it there."""
+    if start.sequence == 0:
+        return True
+    entries = AuditEntry.__table__
+    recorded = db.session.execute(
+        select(entries).where(
+            entries.c.action == REMOVAL_ACTION,
+            entries.c.record_type == CHECKPOINT_RECORD,
+            entries.c.record_id == start.sequence,
+            entries.c.sequence > start.sequence,
+        )
+    ).all()
+    keys = _keys_by_id()
+    return any(
+        entry.key_id in keys and chain_hash(entry.previous_hash, entry, keys[entry.key_id]) == entry.entry_hash
+        for entry in recorded
+    )
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What ``remove_expired`` removed, or would remove on a dry run."""
+
+    removed: int
+    # The checkpoint after the removal (None: no entry has ever been removed).
+    checkpoint_sequence: int | None
+    dry_run: bool
+
+
+class RemovalRefused(Exception):
+    """The entries due for removal do not verify, or another removal moved the checkpoint first."""
+
+
+def _first_kept_moment(today: dt.date, retention_years: int) -> dt.datetime:
+    """The start of the earliest London day whose entries are kept on ``today``: an entry written
+    on day D goes once D plus ``retention_years`` (29 February becoming 28 February) is on or
+    before today, as the records it mentions do (design 8)."""
+    last_gone = add_years(today, -retention_years)
+    while add_years(last_gone + dt.timedelta(days=1), retention_years) <= today:
+        last_gone += dt.timedelta(days=1)
+    return dt.datetime.combine(last_gone + dt.timedelta(days=1), dt.time(), LONDON).astimezone(dt.UTC)
+
+
+def remove_expired(today: dt.date, retention_years: int, actor: Actor, dry_run: bool) -> Removal:
+    """Remove the entries older than ``retention_years`` on ``today`` behind the checkpoint, in one
+    transaction that this function commits: the checkpoint moves to the last removed entry, every
+    entry up to it is deleted, and one entry records the count and the new checkpoint. Only a run
+    of entries from the start is removed, so an older entry written after a newer one waits for
+    the next run. A dry run counts and checks the same and changes nothing.
+
+    Call it with nothing else pending in the session. Raises ``RemovalRefused``, removing nothing,
+    when the entries due do not verify, or nothing keyed records the checkpoint's last move:
+    removing them would hide the change for good."""
+    start = _start()
+    entries = AuditEntry.__table__
+    first_kept = db.session.scalar(
+        select(func.min(entries.c.sequence)).where(
+            entries.c.sequence > start.sequence, entries.c.occurred_at >= _first_kept_moment(today, retention_years)
+        )
+    )
+    last = first_kept - 1 if first_kept is not None else db.session.scalar(select(func.max(entries.c.sequence)))
+    if last is None or last <= start.sequence:
+        return Removal(0, start.sequence or None, dry_run)
+    walk = _walk(start, through=last)
+    broken_at, reason = walk.broken_at, walk.reason
+    if not _move_recorded(start):
+        # Removing more from a checkpoint moved with SQL would record a removal that vouches for it.
+        broken_at, reason = start.sequence, _unrecorded(start.sequence)
+    elif broken_at is None and walk.last_sequence != last:
+        broken_at = walk.last_sequence + 1
+        reason = f"entry {broken_at} is missing"
+    if broken_at is not None:
+        raise RemovalRefused(
+            f"the audit chain is broken at entry {broken_at}: {reason}; "
+            "nothing was removed, since removing it would hide the change"
+        )
+    removed = last - start.sequence
+    if dry_run:
+        return Removal(removed, last, dry_run)
+    _move_checkpoint(start, walk, actor.at)
+    # Core deletes, in slices so no one statement is huge: the model refuses ORM deletes, and on
+    # PostgreSQL the trigger allows these only because the checkpoint has just moved past them.
+    for after in range(start.sequence, last, DELETE_BATCH):
+        db.session.execute(
+            delete(entries).where(entries.c.sequence > after, entries.c.sequence <= min(after + DELETE_BATCH, last))
+        )
+    record(
+        actor,
+        REMOVAL_ACTION,
+        CHECKPOINT_RECORD,
+        last,
+        f"{removed} entries removed; the chain starts after entry {last}",
+    )
+    db.session.commit()
+    return Removal(removed, last, dry_run)
+
+
+def _move_checkpoint(start: _Start, walk: _Walk, at: dt.datetime) -> None:
+    # Moved only if it is still where this removal found it: two removals at once (a person and
+    # the daily command) queue on the row, and the second finds it moved and stops.
+    checkpoint = AuditCheckpoint.__table__
+    values = {
+        "sequence": walk.last_sequence,
+        "entry_hash": walk.last_hash,
+        "key_id": walk.last_key_id,
+        "moved_at": as_utc(at).astimezone(dt.UTC),
+    }
+    if start.sequence == 0:
+        # The first removal inserts the row; a second one inserting it too fails on its key.
+        try:
+            db.session.execute(insert(checkpoint).values(id=CHECKPOINT_ID, **values))
+            moved = True
+        except IntegrityError:
+            moved = False
+    else:
+        moved = (
+            db.session.execute(
+                update(checkpoint)
+                .where(checkpoint.c.id == CHECKPOINT_ID, checkpoint.c.sequence == start.sequence)
+                .values(**values)
+            ).rowcount
+            == 1
+        )
+    if not moved:
+        db.session.rollback()
+        raise RemovalRefused("another removal moved the audit checkpoint at the same time: nothing was removed")

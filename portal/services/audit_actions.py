@@ -96,6 +96,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "reminders sent": "Sent the day's reminders by e-mail (counts only)",
     # The log itself.
     "audit log viewed": "Viewed the audit log",
+    "audit entries removed": "Removed audit entries older than their retention period",
 }
 
 

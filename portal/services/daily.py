@@ -88,9 +88,7 @@ STEPS: dict[str, Callable[[Context], str]] = {
 def run(context: Context) -> list[StepResult]:
     """Run each step not yet done today; one result, with its summary line, per step."""
     today = context.actor.today
-    done = dict(
-        db.session.execute(select(DailyStep.step, DailyStep.summary).where(DailyStep.ran_on == today)).tuples().all()
-    )
+    done = dict(db.session.execute(select(DailyStep.step, DailyStep.summary).where(DailyStep.ran_on == today)).all())
     results = []
     for step, work in STEPS.items():
         if step in done:

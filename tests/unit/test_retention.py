@@ -527,3 +527,31 @@ def test_every_table_that_refers_to_a_root_is_destroyed_with_it():
             if any(key.column.table.name == parent for key in table.foreign_keys) and table.name not in seen:
                 pending.add(table.name)
     assert seen <= destroyed
+
+
+def test_a_case_with_nothing_recorded_for_12_months_is_listed_for_review_and_never_closed(
+    app, time_machine, caseworker
+):
+    referral_id = referral_on(app, time_machine)
+    case = triage.accept(db.session.get(Referral, referral_id), acting(caseworker, SUBMITTED), SUBMITTED, 6)
+    last_contact = dt.date(2026, 11, 2)
+    db.session.add(
+        ContactEntry(
+            case_id=case.id,
+            occurred_on=last_contact,
+            method="call",
+            direction="incoming",
+            summary="Mum rang with an update.",
+            recorded_by_id=caseworker.id,
+            recorded_at=london(last_contact),
+        )
+    )
+    closed_id = referral_on(app, time_machine)
+    closed = triage.accept(db.session.get(Referral, closed_id), acting(caseworker, SUBMITTED), SUBMITTED, 6)
+    casework.close(closed, "Advice given.", SUBMITTED, acting(caseworker, SUBMITTED), SUBMITTED)
+    assert retention.inactive_cases(dt.date(2027, 11, 2)) == []
+    [listed] = retention.inactive_cases(dt.date(2027, 11, 3))
+    assert (listed.case_id, listed.status, listed.last_activity_on) == (case.id, "open", last_contact)
+    freeze("2026-27")
+    purge_on(dt.date(2040, 1, 1))
+    assert exists(Case, case.id) and db.session.get(Case, case.id).status == "open"
