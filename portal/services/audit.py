@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.extensions import db
 from portal.models.audit import GENESIS_HASH, AuditChainHead, AuditCheckpoint, AuditEntry
 from portal.services.audit_actions import require_declared
-from portal.services.clock import LONDON, as_utc, london_day
+from portal.services.clock import as_utc, london_day, london_midnight
 from portal.services.validation import add_years
 
 HEAD_ID = 1
@@ -426,7 +426,7 @@ def _first_kept_moment(today: dt.date, retention_years: int) -> dt.datetime:
     last_gone = add_years(today, -retention_years)
     while add_years(last_gone + dt.timedelta(days=1), retention_years) <= today:
         last_gone += dt.timedelta(days=1)
-    return dt.datetime.combine(last_gone + dt.timedelta(days=1), dt.time(), LONDON).astimezone(dt.UTC)
+    return london_midnight(last_gone + dt.timedelta(days=1))
 
 
 def remove_expired(today: dt.date, retention_years: int, actor: Actor, dry_run: bool) -> Removal:

@@ -36,6 +36,11 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+def london_midnight(day: dt.date) -> dt.datetime:
+    """The moment ``day`` begins in London, in UTC: the bound for "stored on or after that day"."""
+    return dt.datetime.combine(day, dt.time.min, LONDON).astimezone(dt.UTC)
+
+
 def london_datetime(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(LONDON)
 

@@ -44,7 +44,7 @@ from portal.models.statistics import FrozenYear
 from portal.services import audit, references, roles, subject_access
 from portal.services.academic_year import AcademicYear
 from portal.services.audit import Actor
-from portal.services.clock import LONDON, add_months, london_day, long_date
+from portal.services.clock import add_months, london_day, london_midnight, long_date
 from portal.services.deadlines import plural
 from portal.services.validation import add_years
 
@@ -531,16 +531,12 @@ def purge(actor: Actor, periods: Periods, ran_by: str, dry_run: bool = False) ->
 # --- Lapsing referrals nobody took up ------------------------------------------------------------
 
 
-def _london_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), tzinfo=LONDON)
-
-
 def lapse_stale_referrals(actor: Actor, lapse_days: int) -> int:
     """Close as ``lapsed`` every referral still new ``lapse_days`` after it arrived with no contact
     and no attestation (design 8): without this, a professional referral nobody could attest would
     be kept for ever. Each is audited; the number lapsed is returned."""
     today = actor.today
-    arrived_before = _london_midnight(today - dt.timedelta(days=lapse_days - 1))
+    arrived_before = london_midnight(today - dt.timedelta(days=lapse_days - 1))
     stale = list(
         db.session.scalars(
             select(Referral.id)
@@ -597,9 +593,9 @@ def inactive_cases(today: dt.date) -> list[InactiveCase]:
         .outerjoin(last_note, last_note.c.case_id == Case.id)
         .where(
             Case.status != "closed",
-            Case.opened_at < _london_midnight(since),
+            Case.opened_at < london_midnight(since),
             or_(last_contact.c.last.is_(None), last_contact.c.last < since),
-            or_(last_note.c.last.is_(None), last_note.c.last < _london_midnight(since)),
+            or_(last_note.c.last.is_(None), last_note.c.last < london_midnight(since)),
         )
         .options(selectinload(Case.referral))
         .order_by(Case.id)

@@ -38,7 +38,7 @@ from portal.services import audit, charts, feedback, pdf, suppression
 from portal.services.academic_year import AcademicYear, NotAnAcademicYear
 from portal.services.audit import Actor
 from portal.services.case_codes import INTERVENTION_LEVELS, TOPICS
-from portal.services.clock import LONDON, add_months, london_day, long_date
+from portal.services.clock import add_months, london_day, london_midnight, long_date
 from portal.services.contact import METHOD_LABELS
 from portal.services.disclosures import BASIS_LABELS
 from portal.services.problems import Refusal
@@ -72,12 +72,12 @@ class Period:
     @property
     def starts(self) -> dt.datetime:
         """London's midnight at the start of 1 September, in UTC, as moments are stored."""
-        return _london_midnight(self.year.first_day)
+        return london_midnight(self.year.first_day)
 
     @property
     def ends(self) -> dt.datetime:
         """London's midnight at the end of 31 August, in UTC."""
-        return _london_midnight(self.year.last_day + dt.timedelta(days=1))
+        return london_midnight(self.year.last_day + dt.timedelta(days=1))
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,6 @@ class Measure:
             if (row, column) in counts:
                 counts[row, column] += int(number or 0)
         return counts
-
-
-def _london_midnight(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, LONDON).astimezone(dt.UTC)
 
 
 def _on_days(column: ColumnElement, period: Period) -> ColumnElement[bool]:
