@@ -555,3 +555,18 @@ def test_a_case_with_nothing_recorded_for_12_months_is_listed_for_review_and_nev
     freeze("2026-27")
     purge_on(dt.date(2040, 1, 1))
     assert exists(Case, case.id) and db.session.get(Case, case.id).status == "open"
+
+
+def test_an_open_complaint_quoting_a_closed_requests_reference_holds_that_request(app, app_context):
+    sar = make_sar(app, dt.date(2026, 10, 1))
+    _close_request(sar.id, dt.date(2026, 10, 20))
+    complaint = make_complaint(app, dt.date(2029, 10, 1))
+    db.session.execute(
+        update(InformationRequest).where(InformationRequest.id == complaint.id).values(reference_given=sar.reference)
+    )
+    db.session.commit()
+    freeze("2026-27")
+    report = purge_on(dt.date(2029, 10, 20))
+    assert report.held_by_reason() == {"open_request": 1} and exists(InformationRequest, sar.id)
+    _close_request(complaint.id, dt.date(2029, 10, 25))
+    assert purge_on(dt.date(2030, 4, 25)).destroyed("information_request") == 1
