@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import Connection, Table, column, func, insert, select, table, text
+from sqlalchemy import Connection, Table, bindparam, column, func, insert, select, table, text
 from sqlalchemy.sql.expression import TableClause
 from sqlalchemy.types import Text
 
@@ -766,3 +766,214 @@ def insert_timeline(
         _move_sequences(connection, {target.name: ids[target] - 1 for target in ids if rows[target]})
     added.seconds = time.perf_counter() - started
     return added
+
+
+# Closed records: every referral and case in a span closed, each with a short record, for
+# benchmarks that need many roots due for destruction (the retention purge).
+
+
+def close_referrals(app: Flask, first_id: int, last_id: int, seed: int | None = None) -> int:
+    """Close every referral from ``first_id`` to ``last_id`` still open at the clock's moment: an
+    open or inactive case closes with an outcome on a day between its opening and today, its
+    referral with it; a referral without a case (new, or accepted by ``insert_referrals``, which
+    opens none) is declined within 30 days of arriving. Returns how many referrals it closed."""
+    rng = random.Random(seed)
+    keyring: Keyring = app.extensions["portal_keyring"]
+    case_tokens = CaseTokens(keyring, rng)
+    decline_reasons = [keyring.encrypt(reason) for reason in DECLINE_REASONS]
+    today = clock.london_today()
+    cases: list[dict[str, Any]] = []
+    declined: list[dict[str, Any]] = []
+    with app.app_context(), db.engine.begin() as connection:
+        still_open = connection.execute(
+            select(REFERRALS.c.id, REFERRALS.c.submitted_at, CASES.c.id, CASES.c.opened_at)
+            .select_from(REFERRALS.outerjoin(CASES, CASES.c.referral_id == REFERRALS.c.id))
+            .where(
+                REFERRALS.c.id.between(first_id, last_id),
+                REFERRALS.c.closed_on.is_(None),
+            )
+        ).all()
+        for referral_id, submitted_at, case_id, opened_at in still_open:
+            if case_id is None:
+                arrived = london_day(_aware(submitted_at))
+                closed_on = min(today, arrived + dt.timedelta(days=rng.randrange(1, 30)))
+                declined.append({"row": referral_id, "reason": rng.choice(decline_reasons), "closed": closed_on})
+                continue
+            opened_on = london_day(_aware(opened_at))
+            closed_on = opened_on + dt.timedelta(days=rng.randrange(0, max(1, (today - opened_on).days)))
+            cases.append(
+                {
+                    "row": case_id,
+                    "closed": closed_on,
+                    "closed_moment": dt.datetime.combine(closed_on, dt.time(16, 30), dt.UTC),
+                    "closing_outcome": case_tokens.pick(case_tokens.outcome),
+                }
+            )
+        for start in range(0, len(cases), BATCH):
+            connection.execute(
+                CASES.update()
+                .where(CASES.c.id == bindparam("row"))
+                .values(
+                    status="closed",
+                    closed_on=bindparam("closed"),
+                    closed_at=bindparam("closed_moment"),
+                    outcome=bindparam("closing_outcome"),
+                    consent_review_due=None,
+                ),
+                cases[start : start + BATCH],
+            )
+        for start in range(0, len(declined), BATCH):
+            connection.execute(
+                REFERRALS.update()
+                .where(REFERRALS.c.id == bindparam("row"))
+                .values(status="declined", decline_reason=bindparam("reason"), closed_on=bindparam("closed")),
+                declined[start : start + BATCH],
+            )
+        # An accepted referral closes with its case, on the same day.
+        case_closed_on = select(CASES.c.closed_on).where(CASES.c.referral_id == REFERRALS.c.id).scalar_subquery()
+        connection.execute(
+            REFERRALS.update()
+            .where(REFERRALS.c.id.between(first_id, last_id), REFERRALS.c.status == "accepted")
+            .values(closed_on=case_closed_on)
+        )
+    return len(still_open)
+
+
+def insert_case_records(
+    app: Flask, first_case: int, last_case: int, recorded_by: int, seed: int | None = None
+) -> Counter[str]:
+    """Give every case from ``first_case`` to ``last_case`` a short record: a note with one
+    earlier version, a contact on the case and one on its referral before the case opened, a
+    consent naming two third parties, a consent review and a disclosure on that consent to one of
+    them, dated between the case's opening and its closing (or now). All in one transaction, in
+    batches (``insert_timeline`` gives one case a long timeline, a transaction each). Returns the
+    rows written, by table."""
+    rng = random.Random(seed)
+    keyring: Keyring = app.extensions["portal_keyring"]
+    tokens = CaseTokens(keyring, rng)
+    now = clock.now()
+    written: Counter[str] = Counter()
+    with app.app_context(), db.engine.begin() as connection:
+        version = connection.scalar(
+            select(PrivacyNoticeVersion.version).order_by(PrivacyNoticeVersion.published_on.desc()).limit(1)
+        )
+        ids = {target: _next_id(connection, target) for target in (NOTES, CONSENTS, PARTIES)}
+        cases = connection.execute(
+            select(CASES.c.id, CASES.c.referral_id, CASES.c.opened_at, CASES.c.closed_on)
+            .where(CASES.c.id.between(first_case, last_case))
+            .order_by(CASES.c.id)
+        ).all()
+        rows: dict[TableClause, list[dict[str, Any]]] = {
+            target: [] for target in (NOTES, REVISIONS, CONTACTS, CONSENTS, PARTIES, REVIEWS, DISCLOSURES)
+        }
+
+        def flush() -> None:
+            # Referred-to rows first: notes before revisions, consents before parties before disclosures.
+            for target, batch in rows.items():
+                if batch:
+                    connection.execute(insert(target), batch)
+                    written[target.name] += len(batch)
+                    rows[target] = []
+
+        for case_id, referral_id, opened_at, closed_on in cases:
+            opened = _aware(opened_at)
+            until = dt.datetime.combine(closed_on, dt.time(12), dt.UTC) if closed_on else now
+            consented, noted, contacted, disclosed = sorted(opened + (until - opened) * rng.random() for _ in range(4))
+            note_id, consent_id, party_id = ids[NOTES], ids[CONSENTS], ids[PARTIES]
+            ids[NOTES] += 1
+            ids[CONSENTS] += 1
+            ids[PARTIES] += 2
+            rows[NOTES].append(
+                {
+                    "id": note_id,
+                    "case_id": case_id,
+                    "text": tokens.pick(tokens.note),
+                    "version": 2,
+                    "written_by_id": recorded_by,
+                    "written_at": noted,
+                    "edited_at": noted + dt.timedelta(hours=6),
+                }
+            )
+            rows[REVISIONS].append(
+                {
+                    "note_id": note_id,
+                    "version": 1,
+                    "text": tokens.pick(tokens.revision),
+                    "written_by_id": recorded_by,
+                    "written_at": noted,
+                }
+            )
+            contact = {"method": "call", "direction": "outgoing", "recorded_by_id": recorded_by}
+            rows[CONTACTS].append(
+                {
+                    **contact,
+                    "referral_id": referral_id,
+                    "case_id": None,
+                    "occurred_on": (opened - dt.timedelta(days=1)).date(),
+                    "summary": tokens.pick(tokens.summary),
+                    "recorded_at": opened - dt.timedelta(days=1),
+                }
+            )
+            rows[CONTACTS].append(
+                {
+                    **contact,
+                    "referral_id": None,
+                    "case_id": case_id,
+                    "occurred_on": contacted.date(),
+                    "summary": tokens.pick(tokens.summary),
+                    "recorded_at": contacted,
+                }
+            )
+            rows[CONSENTS].append(
+                {
+                    "id": consent_id,
+                    "case_id": case_id,
+                    "given_by": "parent_carer",
+                    "given_on": consented.date(),
+                    "method": "written",
+                    "keeps_contact_information": True,
+                    "privacy_notice_version": version,
+                    "child_view_sought": None,
+                    "child_view": None,
+                    "recorded_by_id": recorded_by,
+                    "recorded_at": consented,
+                    "withdrawn_on": None,
+                    "withdrawn_by": None,
+                    "withdrawn_method": None,
+                    "withdrawal_recorded_by_id": None,
+                }
+            )
+            names = rng.sample(tokens.party, 2)
+            for offset, name in enumerate(names):
+                rows[PARTIES].append({"id": party_id + offset, "consent_id": consent_id, "name": name})
+            rows[REVIEWS].append(
+                {
+                    "case_id": case_id,
+                    "reviewed_on": consented.date(),
+                    "outcome": "confirmed",
+                    "next_due": add_months(consented.date(), CONSENT_REVIEW_MONTHS),
+                    "recorded_by_id": recorded_by,
+                    "recorded_at": consented,
+                }
+            )
+            rows[DISCLOSURES].append(
+                {
+                    "case_id": case_id,
+                    "disclosed_on": disclosed.date(),
+                    "recipient": names[0],
+                    "what_was_shared": tokens.pick(tokens.shared),
+                    "basis": "consent",
+                    "consent_party_id": party_id,
+                    "justification": None,
+                    "status": "approved",
+                    "decided_by_id": None,
+                    "decided_at": None,
+                    "recorded_by_id": recorded_by,
+                    "recorded_at": disclosed,
+                }
+            )
+            if len(rows[NOTES]) >= BATCH // 2:
+                flush()
+        flush()
+        _move_sequences(connection, {target.name: ids[target] - 1 for target in ids if written[target.name]})
+    return written

@@ -120,7 +120,9 @@ class Disclosure(db.Model):
     recipient: Mapped[str] = mapped_column(EncryptedText)
     what_was_shared: Mapped[str] = mapped_column(EncryptedText)
     basis: Mapped[str] = mapped_column(String(16))
-    consent_party_id: Mapped[int | None] = mapped_column(ForeignKey("consent_parties.id"))
+    # Indexed: deleting a consent party (the purge) checks this column, and a scan of every
+    # disclosure per party made destroying 100,000 bundles twenty times slower.
+    consent_party_id: Mapped[int | None] = mapped_column(ForeignKey("consent_parties.id"), index=True)
     justification: Mapped[str | None] = mapped_column(EncryptedText)
     status: Mapped[str] = mapped_column(String(16))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
