@@ -196,9 +196,8 @@ def test_entries_cut_just_after_the_checkpoint_are_found(app_context):
     assert (verdict.first_bad_sequence, verdict.reason) == (4, "entry 4 is missing (found 6 next)")
 
 
-def test_a_checkpoint_moved_with_sql_is_found_though_the_trigger_allows_it(app_context):
-    """Moving the checkpoint forward onto an entry and deleting below it is what a removal does, so
-    the trigger cannot tell them apart; nothing keyed in the chain records this one."""
+def checkpoint_moved_with_sql_to_entry_5() -> None:
+    """What someone with SQL, not the key, could do after a removal: what the trigger allows."""
     five_entries_then_a_removal()
     behind_the_application(
         "UPDATE audit_checkpoint SET sequence = 5,"
@@ -206,6 +205,12 @@ def test_a_checkpoint_moved_with_sql_is_found_though_the_trigger_allows_it(app_c
         with_triggers_off=False,
     )
     behind_the_application("DELETE FROM audit_entries WHERE sequence <= 5", with_triggers_off=False)
+
+
+def test_a_checkpoint_moved_with_sql_is_found_though_the_trigger_allows_it(app_context):
+    """Moving the checkpoint forward onto an entry and deleting below it is what a removal does, so
+    the trigger cannot tell them apart; nothing keyed in the chain records this one."""
+    checkpoint_moved_with_sql_to_entry_5()
     verdict = audit.verify()
     assert not verdict.whole
     assert verdict.first_bad_sequence == 5
@@ -213,13 +218,7 @@ def test_a_checkpoint_moved_with_sql_is_found_though_the_trigger_allows_it(app_c
 
 
 def test_a_removal_after_a_checkpoint_moved_with_sql_refuses_rather_than_vouch_for_it(app_context):
-    five_entries_then_a_removal()
-    behind_the_application(
-        "UPDATE audit_checkpoint SET sequence = 5,"
-        " entry_hash = (SELECT entry_hash FROM audit_entries WHERE sequence = 5)",
-        with_triggers_off=False,
-    )
-    behind_the_application("DELETE FROM audit_entries WHERE sequence <= 5", with_triggers_off=False)
+    checkpoint_moved_with_sql_to_entry_5()
     with pytest.raises(RemovalRefused, match="broken at entry 5: no entry records moving the checkpoint to entry 5"):
         remove_on(dt.date(2030, 6, 1))
     assert sequences() == [6, 7, 8] and checkpoint().sequence == 5
