@@ -72,6 +72,14 @@ class RetentionHold(db.Model):
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"))
     lift_reason: Mapped[str | None] = mapped_column(EncryptedText)
 
+    @property
+    def root_type(self) -> str:
+        return "referral" if self.referral_id is not None else "information_request"
+
+    @property
+    def root_id(self) -> int:
+        return self.referral_id if self.referral_id is not None else self.request_id  # type: ignore[return-value]
+
 
 class DestructionLogEntry(db.Model):
     """What one run of the purge destroyed and kept, for one kind of root record closed in one

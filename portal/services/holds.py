@@ -25,8 +25,7 @@ from portal.services import audit
 from portal.services.accounts import staff_names
 from portal.services.audit import Actor
 from portal.services.problems import Refusal
-from portal.services.requests import CAPABILITY_FOR_KIND
-from portal.services.retention import HOLD_REASON_LABELS, Periods
+from portal.services.retention import HOLD_REASON_LABELS, Periods, page_open_to
 from portal.services.roles import can
 from portal.services.validation import clean_text, retention_ends
 
@@ -84,10 +83,7 @@ def target_of_request(request_id: int) -> HoldTarget | None:
 
 
 def target_of_hold(hold: RetentionHold) -> HoldTarget:
-    if hold.referral_id is not None:
-        target = target_of_referral(hold.referral_id)
-    else:
-        target = target_of_request(hold.request_id)
+    target = target_of_referral(hold.root_id) if hold.root_type == "referral" else target_of_request(hold.root_id)
     assert target is not None  # a hold goes with its record (ON DELETE CASCADE)
     return target
 
@@ -95,9 +91,7 @@ def target_of_hold(hold: RetentionHold) -> HoldTarget:
 def record_page_open_to(viewer: StaffUser, target: HoldTarget) -> bool:
     """Whether ``viewer`` may open the record's own page (the data protection team holds casework
     it does not read; a manager holds requests of kinds it does not handle)."""
-    if target.request_kind is not None:
-        return can(viewer, CAPABILITY_FOR_KIND[target.request_kind])
-    return can(viewer, "read_casework")
+    return page_open_to(viewer, target.root_type, target.request_kind)
 
 
 def place(
@@ -154,11 +148,7 @@ def lift(hold: RetentionHold, reason: str, actor: Actor) -> None:
     if len(reason) > LIFT_REASON_MAX:
         raise HoldRefused({"lift_reason": f"The reason must be {LIFT_REASON_MAX:,} characters or fewer"})
     hold.lifted_at, hold.lifted_by_id, hold.lift_reason = actor.at, actor.staff_id, reason
-    if hold.referral_id is not None:
-        record_type, record_id = "referral", hold.referral_id
-    else:
-        record_type, record_id = "information_request", hold.request_id
-    audit.record(actor, "retention hold lifted", record_type, record_id, detail=hold.reason)
+    audit.record(actor, "retention hold lifted", hold.root_type, hold.root_id, detail=hold.reason)
     db.session.commit()
 
 

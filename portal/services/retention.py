@@ -46,7 +46,8 @@ from portal.services.academic_year import AcademicYear
 from portal.services.audit import Actor
 from portal.services.clock import add_months, london_day, london_midnight, long_date
 from portal.services.deadlines import plural
-from portal.services.validation import add_years
+from portal.services.requests import CAPABILITY_FOR_KIND
+from portal.services.validation import retention_ends
 
 ROOT_TYPE_LABELS = {"referral": "Referral and its case", "information_request": "Information request"}
 
@@ -85,10 +86,6 @@ def latest_closure_due(today: dt.date, years: int) -> dt.date:
     if (today.month, today.day) == (2, 29) and not calendar.isleap(year):
         return dt.date(year, 2, 28)
     return today.replace(year=year)
-
-
-def due_on(closed_on: dt.date, years: int) -> dt.date:
-    return add_years(closed_on, years)
 
 
 @dataclass(frozen=True)
@@ -626,6 +623,24 @@ class DueMonth:
 
 
 @dataclass(frozen=True)
+class Named:
+    """How a root is shown: its reference, the case opened from a referral, and a request's kind."""
+
+    reference: str
+    case_id: int | None
+    request_kind: str | None
+
+
+def page_open_to(viewer: StaffUser, root_type: str, request_kind: str | None) -> bool:
+    """Whether ``viewer`` may open the record's own page: those who hold or check records need not
+    read them (the data protection team holds casework it does not read; a manager, requests of
+    kinds it does not handle), so the retention pages link a record only for those who may."""
+    if root_type == "information_request" and request_kind is not None:
+        return roles.can(viewer, CAPABILITY_FOR_KIND[request_kind])
+    return roles.can(viewer, "read_casework")
+
+
+@dataclass(frozen=True)
 class DueRecord:
     root_type: str
     root_id: int
@@ -634,6 +649,7 @@ class DueRecord:
     closed_on: dt.date
     due_on: dt.date
     held_by: tuple[str, ...]
+    page_open: bool
 
 
 @dataclass(frozen=True)
@@ -644,6 +660,7 @@ class HeldRecord:
     reference: str
     case_id: int | None
     past_review: bool
+    page_open: bool
 
 
 @dataclass(frozen=True)
@@ -698,7 +715,7 @@ def _due_within(today: dt.date, periods: Periods, holds: Holds) -> list[tuple[Ro
     return found
 
 
-def _references(root_type: str, root_ids: list[int]) -> dict[int, tuple[str, int | None]]:
+def _names(root_type: str, root_ids: list[int]) -> dict[int, Named]:
     if not root_ids:
         return {}
     if root_type == "referral":
@@ -707,14 +724,17 @@ def _references(root_type: str, root_ids: list[int]) -> dict[int, tuple[str, int
             .outerjoin(Case, Case.referral_id == Referral.id)
             .where(Referral.id.in_(root_ids))
         )
-        return {referral_id: (reference, case_id) for referral_id, reference, case_id in rows}
+        return {referral_id: Named(reference, case_id, None) for referral_id, reference, case_id in rows}
     rows = db.session.execute(
-        select(InformationRequest.id, InformationRequest.reference).where(InformationRequest.id.in_(root_ids))
+        select(InformationRequest.id, InformationRequest.reference, InformationRequest.kind).where(
+            InformationRequest.id.in_(root_ids)
+        )
     )
-    return {request_id: (reference, None) for request_id, reference in rows}
+    return {request_id: Named(reference, None, kind) for request_id, reference, kind in rows}
 
 
-def _held_records(today: dt.date) -> list[HeldRecord]:
+def _held_records(today: dt.date, viewer: StaffUser | None) -> list[HeldRecord]:
+    """The manual holds in force with their records' names (``viewer``: who the links are for)."""
     holds = list(
         db.session.scalars(
             select(RetentionHold)
@@ -722,15 +742,19 @@ def _held_records(today: dt.date) -> list[HeldRecord]:
             .order_by(RetentionHold.review_on, RetentionHold.id)
         )
     )
-    referrals = _references("referral", [hold.referral_id for hold in holds if hold.referral_id is not None])
-    requests = _references("information_request", [hold.request_id for hold in holds if hold.request_id is not None])
+    names = {
+        root_type: _names(root_type, [hold.root_id for hold in holds if hold.root_type == root_type])
+        for root_type in DESTROYERS
+    }
     held = []
     for hold in holds:
-        if hold.referral_id is not None:
-            root_type, root_id, (reference, case_id) = "referral", hold.referral_id, referrals[hold.referral_id]
-        else:
-            root_type, root_id, (reference, case_id) = "information_request", hold.request_id, requests[hold.request_id]
-        held.append(HeldRecord(hold, root_type, root_id, reference, case_id, hold.review_on <= today))
+        named = names[hold.root_type][hold.root_id]
+        opens = viewer is not None and page_open_to(viewer, hold.root_type, named.request_kind)
+        held.append(
+            HeldRecord(
+                hold, hold.root_type, hold.root_id, named.reference, named.case_id, hold.review_on <= today, opens
+            )
+        )
     return held
 
 
@@ -777,7 +801,7 @@ def overview(viewer: StaffUser, actor: Actor, periods: Periods) -> RetentionOver
     months: Counter[tuple[str, str]] = Counter()
     held: Counter[tuple[str, str]] = Counter()
     for root, reasons in due:
-        key = (f"{due_on(root.closed_on, periods.years_of(root.root_type)):%Y-%m}", root.root_type)
+        key = (f"{retention_ends(root.closed_on, periods.years_of(root.root_type)):%Y-%m}", root.root_type)
         months[key] += 1
         held[key] += bool(reasons)
     due_months = [
@@ -787,18 +811,20 @@ def overview(viewer: StaffUser, actor: Actor, periods: Periods) -> RetentionOver
     due_records = None
     if roles.can(viewer, "check_due_records"):
         listed = due[:LISTED_AT_MOST]
-        found = {
-            root_type: _references(root_type, [root.root_id for root, _ in listed if root.root_type == root_type])
+        names = {
+            root_type: _names(root_type, [root.root_id for root, _ in listed if root.root_type == root_type])
             for root_type in DESTROYERS
         }
         due_records = [
             DueRecord(
                 root.root_type,
                 root.root_id,
-                *found[root.root_type][root.root_id],
+                names[root.root_type][root.root_id].reference,
+                names[root.root_type][root.root_id].case_id,
                 root.closed_on,
-                due_on(root.closed_on, periods.years_of(root.root_type)),
+                retention_ends(root.closed_on, periods.years_of(root.root_type)),
                 reasons,
+                page_open_to(viewer, root.root_type, names[root.root_type][root.root_id].request_kind),
             )
             for root, reasons in listed
         ]
@@ -806,7 +832,7 @@ def overview(viewer: StaffUser, actor: Actor, periods: Periods) -> RetentionOver
         due_months=due_months,
         due_records=due_records,
         due_records_left_out=max(0, len(due) - LISTED_AT_MOST) if due_records is not None else 0,
-        holds=_held_records(today),
+        holds=_held_records(today, viewer),
         runs=_logged_runs(),
         inactive_cases=inactive_cases(today),
     )
@@ -819,10 +845,14 @@ def holds_in_force(today: dt.date) -> list[str]:
     """The manual holds not lifted, one line each for the command line: past review first, then by
     review date. No reference: the line is for a terminal or a cron mail, so the page gives those."""
     lines = []
-    for held in sorted(_held_records(today), key=lambda held: (not held.past_review, held.hold.review_on)):
-        review = "PAST REVIEW" if held.past_review else "review"
+    for hold in db.session.scalars(
+        select(RetentionHold)
+        .where(RetentionHold.lifted_at.is_(None))
+        .order_by(RetentionHold.review_on > today, RetentionHold.review_on, RetentionHold.id)
+    ):
+        review = "PAST REVIEW" if hold.review_on <= today else "review"
         lines.append(
-            f"hold {held.hold.id}: {ROOT_TYPE_LABELS[held.root_type].lower()}, "
-            f"{MANUAL_HOLD_LABELS[held.hold.reason]}; {review} {long_date(held.hold.review_on)}"
+            f"hold {hold.id}: {ROOT_TYPE_LABELS[hold.root_type].lower()}, "
+            f"{MANUAL_HOLD_LABELS[hold.reason]}; {review} {long_date(hold.review_on)}"
         )
     return lines

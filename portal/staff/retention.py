@@ -17,7 +17,6 @@ from portal.request_time import request_today
 from portal.services import holds, retention
 from portal.services.clock import long_date
 from portal.services.holds import HoldRefused, HoldTarget
-from portal.services.requests import CAPABILITY_FOR_KIND, PREFIXES
 from portal.services.retention import HOLD_REASON_LABELS, MANUAL_HOLD_LABELS, ROOT_TYPE_LABELS
 from portal.staff.access import allow, current_actor, staff_blueprint
 from portal.staff.forms import date_from_form, with_date_error
@@ -25,9 +24,6 @@ from portal.staff.forms import date_from_form, with_date_error
 bp = staff_blueprint("staff_retention", __name__)
 
 ERROR_ANCHORS = {"review_on": "review_on-day"}
-# Which capability opens a request's page, by its reference's prefix (the overview lists requests
-# by reference, and links one only for those who handle its kind).
-CAPABILITY_FOR_PREFIX = {PREFIXES[kind]: capability for kind, capability in CAPABILITY_FOR_KIND.items()}
 # Where the lift form was opened from, when that is not the record's main page (the case, for a
 # referral with one): a fixed word, never a URL, so the redirect after lifting can only go to one
 # of the portal's own pages.
@@ -44,7 +40,6 @@ def overview() -> ResponseReturnValue:
         page=page,
         reason_labels=HOLD_REASON_LABELS,
         root_type_labels=ROOT_TYPE_LABELS,
-        capability_for_prefix=CAPABILITY_FOR_PREFIX,
         back=BACK_TO_RETENTION,
     )
 
