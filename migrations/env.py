@@ -105,6 +105,11 @@ def run_migrations_online():
         if sqlite:
             broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
             connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            # Planner statistics for the tables and indexes as the migrations left them: without
+            # them SQLite guesses how selective each index is, and can pick a poor one once tables
+            # are large. Cheap (it reads each index once). PostgreSQL's autovacuum analyses by
+            # itself, and an ANALYZE of a large database there would hold up every deployment.
+            connection.exec_driver_sql("ANALYZE")
             connection.commit()
             if broken:
                 raise RuntimeError(f"the migrations left rows referring to rows that do not exist: {broken[:5]}")

@@ -2,26 +2,32 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, render_template, request
 from flask_login import current_user
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from redis.exceptions import RedisError
 from sqlalchemy import event
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from portal.config import INSTANCE_DIR, PROJECT_ROOT, load_config
+from portal.config import INSTANCE_DIR, POSTGRESQL_CONNECT_TIMEOUT_SECONDS, PROJECT_ROOT, load_config
 from portal.converters import RecordIdConverter
 from portal.crypto import Keyring, render_encrypted_as_text
 from portal.extensions import csrf, db, limiter, migrate
+from portal.job_runners import runner_for
+from portal.rendering import init_rendering
+from portal.request_log import Portal, configure_logging, init_request_log
 from portal.security import init_security
 from portal.services.clock import london_date, london_time, long_date
 from portal.services.mail import Mailer
 from portal.services.roles import can
-from portal.sessions import PortalSessionInterface
+from portal.sessions import init_sessions
 from portal.staff.access import login_manager, may, staff_navigation
 
 log = logging.getLogger(__name__)
@@ -30,11 +36,16 @@ log = logging.getLogger(__name__)
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 ERROR_PAGES = {400, 403, 404, 405, 413, 429, 500, 503}
+# What a dependency raises when it is down, restarting or unreachable: the database (psycopg's
+# "connection refused" and "server closed the connection" are OperationalError; a connection
+# already closed under it is InterfaceError) or the job queue's Redis. The rate limits' Redis never
+# raises to here: the limiter falls back to memory (config.py).
+DEPENDENCY_UNAVAILABLE = (OperationalError, InterfaceError, DisconnectionError, RedisError)
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment, with ``overrides`` (for tests) applied on top."""
-    app = Flask(
+    app = Portal(
         __name__,
         static_folder=str(PROJECT_ROOT / "static"),
         # GOV.UK Frontend's stylesheet refers to /assets/…, so the static files are served there.
@@ -44,7 +55,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     app.config.update(load_config())
     app.config.update(overrides or {})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(app.config["LOG_FORMAT"])
 
     app.jinja_loader = ChoiceLoader(
         [
@@ -62,7 +73,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.add_template_filter(long_date)
     app.add_template_filter(london_date)
     app.add_template_filter(london_time)
-    app.session_interface = PortalSessionInterface()
+    init_sessions(app)  # before csrf.init_app: a session the database cannot read is a 503, not a 400
     app.add_template_global(staff_navigation)
     app.add_template_global(may)
     app.add_template_global(can)
@@ -75,6 +86,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             event.listen(db.engine, "connect", _sqlite_pragmas)
+        if db.engine.dialect.name == "postgresql":
+            event.listen(db.engine, "do_connect", _postgresql_connect_timeout)
     migrate.init_app(
         app,
         db,
@@ -83,19 +96,21 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         render_item=render_encrypted_as_text,
     )
     csrf.init_app(app)
+    init_rendering(app)  # after csrf: replaces its csrf_token template global
     limiter.init_app(app)
     login_manager.init_app(app)
     app.extensions["portal_keyring"] = Keyring(app.config["PORTAL_ENCRYPTION_KEYS"])
     app.extensions["portal_mailer"] = Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"])
+    app.extensions["portal_jobs"] = runner_for(app)
 
     from portal import models  # noqa: F401  (registers the models with the metadata)
     from portal.health import bp as health_bp
     from portal.public.routes import bp as public_bp
-    from portal.staff import admin, audit_log, auth, cases, feedback, reports, requests, retention, triage
+    from portal.staff import admin, audit_log, auth, cases, feedback, jobs, reports, requests, retention, triage
 
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
-    for staff_area in (auth, triage, cases, requests, admin, audit_log, feedback, reports, retention):
+    for staff_area in (auth, triage, cases, requests, admin, audit_log, feedback, reports, retention, jobs):
         app.register_blueprint(staff_area.bp)
 
     init_security(app)
@@ -104,6 +119,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from portal.cli import register_commands
 
     register_commands(app)
+    _after_request_steps_fail_safe(app)
+    init_request_log(app)
     return app
 
 
@@ -115,6 +132,13 @@ def _trust_proxies(app: Flask, hops: int) -> None:
     set it, and a client's own would go into the links the portal writes."""
     if hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=1)  # type: ignore[method-assign]
+
+
+def _postgresql_connect_timeout(dialect: Any, record: Any, arguments: Any, parameters: dict[str, Any]) -> None:
+    """A PostgreSQL that does not answer a connection (rather than refusing it) gets a 503 after
+    POSTGRESQL_CONNECT_TIMEOUT_SECONDS, well inside gunicorn's 30-second worker timeout, instead
+    of holding the request until gunicorn kills the worker."""
+    parameters.setdefault("connect_timeout", POSTGRESQL_CONNECT_TIMEOUT_SECONDS)
 
 
 def _sqlite_pragmas(connection: Any, record: Any) -> None:
@@ -133,7 +157,10 @@ def _register_error_pages(app: Flask) -> None:
 
     def render_error(status: int) -> tuple[str, int]:
         if status >= 500:
-            db.session.rollback()
+            try:
+                db.session.rollback()
+            except SQLAlchemyError:
+                log.warning("could not roll back after an error; the connection is discarded")
         # Inside the back office an error keeps the back office's navigation around it.
         # (Not for 5xx: the database may be why, and loading the user would need it.)
         in_back_office = status < 500 and request.path.startswith("/staff") and current_user.is_authenticated
@@ -144,10 +171,39 @@ def _register_error_pages(app: Flask) -> None:
         status = error.code or 500
         if status not in ERROR_PAGES:
             return error
+        if isinstance(error, InternalServerError) and isinstance(error.original_exception, DEPENDENCY_UNAVAILABLE):
+            # Raised outside the view (saving a sign-in's session, say), where Flask hands every
+            # exception to the 500 handler: it is still a dependency being away.
+            return render_error(503)
         return render_error(status)
 
-    @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError) -> tuple[str, int]:
-        # The database is down or unreachable: say so plainly rather than as a generic failure.
-        log.error("database unavailable: %s", error.__class__.__name__)
+    def dependency_unavailable(error: Exception) -> tuple[str, int]:
+        # The database or Redis is down or unreachable: say so plainly rather than as a generic
+        # failure. Only the exception's class is logged: its message may name a host or a value.
+        log.error("dependency unavailable: %s.%s", type(error).__module__, type(error).__name__)
         return render_error(503)
+
+    for unavailable in DEPENDENCY_UNAVAILABLE:
+        app.register_error_handler(unavailable, dependency_unavailable)
+
+
+def _after_request_steps_fail_safe(app: Flask) -> None:
+    """Every after_request step (rate-limit headers, security headers, Flask-Login's cookie, any a
+    blueprint adds) runs once the view has done its work, perhaps saved a referral: if one fails,
+    it is logged and the response goes out without it, never turned into an error page that
+    would tell its sender nothing was saved. Called once every extension and blueprint is
+    registered."""
+    for scope, steps in app.after_request_funcs.items():
+        app.after_request_funcs[scope] = [_fail_safe(step) for step in steps]
+
+
+def _fail_safe(step: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    @functools.wraps(step)
+    def guarded(response: Any) -> Any:
+        try:
+            return step(response)
+        except Exception:
+            log.exception("an after-request step failed; the response goes out without it")
+            return response
+
+    return guarded

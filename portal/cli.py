@@ -13,6 +13,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import inspect
 
 from portal.extensions import db
+from portal.job_runners import jobs_commands
 from portal.services import accounts, audit, clock, daily, demo, retention, statistics
 from portal.services.deadlines import plural
 from portal.services.keys import rotate_all
@@ -34,6 +35,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(report_commands)
     app.cli.add_command(retention_commands)
     app.cli.add_command(daily_command)
+    app.cli.add_command(jobs_commands)
 
 
 @click.command("create-user")
@@ -230,8 +232,9 @@ def retention_holds() -> None:
 
 @click.command("daily")
 def daily_command() -> None:
-    """Once a day (cron or a systemd timer): lapse stale referrals, purge what is due, send reminders,
-    verify the audit chain. One line per step; exits 1 if a step failed. Safe to run twice a day."""
+    """Once a day (cron or a systemd timer): lapse stale referrals, purge what is due, delete finished
+    PDFs left past their 15 minutes, send reminders, verify the audit chain. One line per step; exits
+    1 if a step failed. Safe to run twice a day."""
     context = daily.Context(
         audit.Actor(staff_id=None, client=daily.RAN_BY, at=clock.now()),
         current_app.config,

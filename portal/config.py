@@ -119,6 +119,15 @@ def _mail_url(environ: Mapping[str, str], production: bool) -> str:
     return raw or "log://"
 
 
+def _jobs_url(environ: Mapping[str, str]) -> str:
+    """Where slow work runs: empty for a thread in each app process, or a Redis URL for an RQ queue
+    shared by every app host. Only the scheme is ever repeated, since the URL may hold a password."""
+    raw = environ.get("JOBS_URL", "").strip()
+    if raw and urlsplit(raw).scheme.lower() not in ("redis", "rediss"):
+        raise ConfigError("JOBS_URL must be empty (jobs run in the app's own processes) or redis://… or rediss://….")
+    return raw
+
+
 def _encryption_keys(raw: str) -> list[str]:
     keys = [key.strip() for key in raw.split(",") if key.strip()]
     for position, key in enumerate(keys, start=1):
@@ -142,6 +151,13 @@ def _audit_chain_keys(raw: str) -> tuple[str, ...]:
         if len(key) < 32:
             raise ConfigError(f"AUDIT_CHAIN_KEY key {position} must be at least 32 characters.")
     return keys
+
+
+# A Redis that stops answering (rather than refusing) must not hold a request until gunicorn
+# kills the worker: the limiter gives up after a second and falls back (below).
+REDIS_TIMEOUTS = {"socket_connect_timeout": 1, "socket_timeout": 1}
+# Likewise a PostgreSQL that does not answer a connection (create_app sets it on the engine).
+POSTGRESQL_CONNECT_TIMEOUT_SECONDS = 5
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -199,6 +215,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
             "DATABASE_URL is not a database URL the portal can use: expected sqlite:///… or postgresql+psycopg://…"
         ) from None
 
+    rate_limit_storage = environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://"
     return {
         "PORTAL_ENV": env,
         "TESTING": env == "test",
@@ -206,11 +223,30 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "PORTAL_ENCRYPTION_KEYS": _encryption_keys(keys_raw),
         "AUDIT_CHAIN_KEYS": _audit_chain_keys(audit_keys_raw),
         "SQLALCHEMY_DATABASE_URI": database_url,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "").strip() or "memory://",
+        # pool_pre_ping replaces a pooled connection the database dropped (a restart) before use,
+        # so the app recovers without a restart of its own. hide_parameters keeps the values of a
+        # failed statement, which may be personal data, out of its error message and the logs.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
+        "RATELIMIT_STORAGE_URI": rate_limit_storage,
         "RATELIMIT_HEADERS_ENABLED": True,
+        # Failing open (issue 14): when the rate-limit storage (Redis) is unreachable, each app
+        # process counts in its own memory instead, with the same limits, and goes back to Redis
+        # once it answers again; any other fault of the limiter is logged, never shown. Refusing
+        # every form while Redis is down would turn a counter's outage into the service's, and
+        # raising after a referral was saved told its sender it had not been. Per process, a
+        # client gets at most the limit times the number of processes for the outage; sign-in
+        # keeps its protection in the database (portal/services/signin.py's ceiling and holds).
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+        "RATELIMIT_SWALLOW_ERRORS": True,
+        "RATELIMIT_STORAGE_OPTIONS": REDIS_TIMEOUTS if rate_limit_storage.startswith("redis") else {},
+        # One JSON object a line for a log collector in production; plain lines for a person
+        # reading a terminal in development and tests.
+        "LOG_FORMAT": _one_of(environ, "LOG_FORMAT", ("json", "text"), "json" if production else "text"),
         "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "10 per minute;40 per hour",
         "MAIL_URL": _mail_url(environ, production),
+        # Slow work (response PDFs, the Annual Report): empty runs it on a thread in each app
+        # process; redis://… queues it for `flask jobs worker` processes on any host.
+        "JOBS_URL": _jobs_url(environ),
         "MAIL_FROM": environ.get("MAIL_FROM", "").strip() or "sps@example.invalid",
         # The portal's public address, for the links in reminders. Production has no default: the
         # reminders step refuses to send a link to the wrong place, while the portal still starts.

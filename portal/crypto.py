@@ -54,6 +54,13 @@ class Keyring:
     def decrypt(self, token: str) -> str:
         return self._fernet.decrypt(token.encode("ascii")).decode("utf-8")
 
+    def encrypt_bytes(self, plaintext: bytes) -> bytes:
+        """A whole file (a finished PDF waiting for its download) as one Fernet token."""
+        return self._fernet.encrypt(plaintext)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        return self._fernet.decrypt(token)
+
     def rotate(self, token: str) -> str:
         """Re-encrypt ``token`` under the first key."""
         return self._fernet.rotate(token.encode("ascii")).decode("ascii")

@@ -15,6 +15,12 @@ public pages do: a visitor who has not signed in costs the server nothing to rem
 the sign-in page without cookies, however often, writes no row and scans no table. The cookie is
 signed (nobody can change what it says) but not encrypted, so it holds nothing secret in clear; it
 lasts ``SESSION_IDLE_MINUTES`` from the last page that wrote it, by the portal's clock.
+
+While the database is away a back-office session cannot be read, so a request carrying one gets
+the 503 page (before anything else, the CSRF check included) and its cookies are left as they
+are: when the database returns, the person carries on signed in. Writing a session never turns a
+response into an error page either, with one exception: a sign-in whose session row cannot be
+written has not happened, and says so with the 503 page.
 """
 
 from __future__ import annotations
@@ -22,10 +28,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import secrets
 from typing import Any
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Request, Response, abort, request, session
 from flask.sessions import SecureCookieSessionInterface, SessionInterface, SessionMixin
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, insert, select, update
@@ -44,6 +51,8 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 # The signature's purpose: a public session cookie, or any other value the portal signs, is never
 # taken for a back-office one.
 BEFORE_SIGN_IN_SALT = "sps staff session before sign-in"
+
+log = logging.getLogger(__name__)
 
 
 def _digest(token: str) -> str:
@@ -69,6 +78,7 @@ class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
         created_at: dt.datetime | None = None,
         last_seen_at: dt.datetime | None = None,
         ended: str | None = None,
+        unavailable: bool = False,
     ) -> None:
         def on_update(self: ServerSession) -> None:
             self.modified = True
@@ -78,6 +88,8 @@ class ServerSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
         self.created_at = created_at
         self.last_seen_at = last_seen_at
         self.ended = ended
+        # The database could not be asked whose session this is.
+        self.unavailable = unavailable
         self.modified = False
         self.rotate = False
         self.destroyed = False
@@ -149,16 +161,20 @@ class PortalSessionInterface(SessionInterface):
         if not token:
             return self._before_sign_in(app, request)
         try:
-            with db.engine.connect() as connection:
-                row = connection.execute(
-                    select(StaffSession.data, StaffSession.created_at, StaffSession.last_seen_at).where(
-                        StaffSession.token_sha256 == _digest(token)
-                    )
-                ).first()
-        except SQLAlchemyError:
-            # The database is unreachable: treat the visitor as signed out; the page they asked
-            # for then meets the same outage and says so (503).
-            return self._before_sign_in(app, request)
+            return self._signed_in(app, request, token)
+        except SQLAlchemyError as error:
+            # Not "signed out": that would send the person to sign in again, or past a page's
+            # checks as someone else. refuse_while_unavailable answers 503 instead.
+            log.warning("a back-office session could not be read: %s", error.__class__.__name__)
+            return ServerSession(unavailable=True)
+
+    def _signed_in(self, app: Flask, request: Request, token: str) -> ServerSession:
+        with db.engine.connect() as connection:
+            row = connection.execute(
+                select(StaffSession.data, StaffSession.created_at, StaffSession.last_seen_at).where(
+                    StaffSession.token_sha256 == _digest(token)
+                )
+            ).first()
         if row is None:
             return self._before_sign_in(app, request)
         now = request_now()
@@ -194,14 +210,23 @@ class PortalSessionInterface(SessionInterface):
         if not isinstance(session, ServerSession):
             self.public.save_session(app, session, response)
             return
+        if session.unavailable:
+            return  # nothing was read, so nothing is written, and the browser keeps its cookies
         name = cookie_name(app)
         user_id = session.get("_user_id")
         if session.new and not user_id and not session.destroyed:
             self._save_before_sign_in(app, session, response)
             return
+        if response.status_code >= 500:
+            # An error page: the database may be why, and nothing of the request is kept.
+            return
         if session.destroyed or (not session and not session.new and session.modified):
             if session.token:
-                self._delete(session.token)
+                try:
+                    self._delete(session.token)
+                except SQLAlchemyError as error:
+                    # The browser forgets the token all the same, and the row lapses at the idle timeout.
+                    log.warning("an ended session's row could not be deleted: %s", error.__class__.__name__)
             _clear_cookie(app, response, name)
             self._forget_before_sign_in(app, response)
             return
@@ -211,7 +236,8 @@ class PortalSessionInterface(SessionInterface):
                 self._delete(session.token)
             session.token = secrets.token_urlsafe(32)
             # A row is written only when someone signs in (a password and a code), so each new
-            # one may clear away the expired ones: abandoned rows never pile up.
+            # one may clear away the expired ones: abandoned rows never pile up. A failure here
+            # is not swallowed: without the row nobody is signed in, and the 503 page says so.
             purge_expired(app.config["SESSION_IDLE_MINUTES"], app.config["SESSION_ABSOLUTE_HOURS"], now)
             with db.engine.begin() as connection:
                 connection.execute(
@@ -226,12 +252,19 @@ class PortalSessionInterface(SessionInterface):
                 )
             self._forget_before_sign_in(app, response)
         elif session.modified or now - (session.last_seen_at or now) > TOUCH_EVERY:
-            with db.engine.begin() as connection:
-                connection.execute(
-                    update(StaffSession)
-                    .where(StaffSession.token_sha256 == _digest(session.token))
-                    .values(user_id=int(user_id) if user_id else None, data=json.dumps(dict(session)), last_seen_at=now)
-                )
+            try:
+                with db.engine.begin() as connection:
+                    connection.execute(
+                        update(StaffSession)
+                        .where(StaffSession.token_sha256 == _digest(session.token))
+                        .values(
+                            user_id=int(user_id) if user_id else None, data=json.dumps(dict(session)), last_seen_at=now
+                        )
+                    )
+            except SQLAlchemyError as error:
+                # The page has been answered (perhaps after saving something): it goes out. The
+                # session keeps its last stored state.
+                log.warning("a session could not be updated: %s", error.__class__.__name__)
         _set_cookie(app, response, name, session.token)
 
     @staticmethod
@@ -255,6 +288,20 @@ class PortalSessionInterface(SessionInterface):
     def _delete(token: str) -> None:
         with db.engine.begin() as connection:
             connection.execute(delete(StaffSession).where(StaffSession.token_sha256 == _digest(token)))
+
+
+def refuse_while_unavailable() -> None:
+    """``before_request``, ahead of the CSRF check (which would read the token from the session
+    that could not be read, and answer 400): a back-office session the database could not be
+    asked about gets the 503 page."""
+    if getattr(session, "unavailable", False):
+        abort(503)
+
+
+def init_sessions(app: Flask) -> None:
+    """Called before ``csrf.init_app``, so ``refuse_while_unavailable`` runs first."""
+    app.session_interface = PortalSessionInterface()
+    app.before_request(refuse_while_unavailable)
 
 
 def end_sessions_of(user_id: int, keep_token: str | None = None) -> int:

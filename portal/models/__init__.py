@@ -4,6 +4,7 @@ from portal.models.audit import AuditChainHead, AuditEntry
 from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
 from portal.models.feedback import FeedbackAnswer, FeedbackInvitation
+from portal.models.jobs import Job
 from portal.models.referrals import (
     ConsentAttestation,
     Person,
@@ -36,6 +37,7 @@ __all__ = [
     "FrozenCount",
     "FrozenYear",
     "InformationRequest",
+    "Job",
     "Person",
     "PrivacyNoticeVersion",
     "RecoveryCode",

@@ -15,18 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import (
-    GovCharacterCount,
-    GovCheckboxInput,
-    GovDateInput,
-    GovRadioInput,
-    GovTextInput,
-)
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import StopValidation, ValidationError
 
 from portal.models.referrals import CONTACT_METHODS
+from portal.rendering import CharacterCount, CheckboxInput, DateInput, RadioInput, TextInput
 from portal.request_time import request_today
 from portal.services import feedback, references, validation
 from portal.services.clock import long_date
@@ -81,17 +75,17 @@ def text_rule(what: str, limit: int = validation.SHORT_TEXT_MAX, multiline: bool
 
 
 class TextField(StringField):
-    widget = GovTextInput()
+    widget = TextInput()
 
 
 class LongTextField(TextAreaField):
-    widget = GovCharacterCount()
+    widget = CharacterCount()
 
 
 class ChoiceField(RadioField):
     """Radios whose 'nothing chosen' and 'unknown value' both get the GOV.UK message given."""
 
-    widget = GovRadioInput()
+    widget = RadioInput()
 
     def __init__(self, label: str, choices: list[tuple[str, str]], message: str, **kwargs: Any) -> None:
         super().__init__(
@@ -107,13 +101,13 @@ class ChoiceField(RadioField):
 
 
 class TickField(BooleanField):
-    widget = GovCheckboxInput()
+    widget = CheckboxInput()
 
 
 class DateField(Field):
     """A GOV.UK date input: three boxes under one name, read as ``DateParts``."""
 
-    widget = GovDateInput()
+    widget = DateInput()
 
     def __init__(self, label: str, rule: Callable[[DateParts, dt.date], dt.date], **kwargs: Any) -> None:
         super().__init__(label, **kwargs)

@@ -35,6 +35,7 @@ from portal.public.forms import (
     self_referral_summary,
     subject_access_summary,
 )
+from portal.rendering import blank_form_page
 from portal.request_time import request_now, request_today
 from portal.services import feedback, referrals
 from portal.services import requests as information_requests
@@ -168,8 +169,10 @@ def accessibility() -> ResponseReturnValue:
 @form_posts
 def refer(route: str) -> ResponseReturnValue:
     journey = JOURNEYS[route]
+    if request.method != "POST":  # GET or HEAD: nothing sent yet
+        return _blank_form(journey)
     form = journey.form_class()
-    if form.is_submitted() and form.validate():
+    if form.validate():
         return _render_check(journey, form, _seal_answers())
     return _render_form(journey, form)
 
@@ -212,8 +215,10 @@ def confirmation(route: str) -> ResponseReturnValue:
 @form_posts
 def request_form(kind: str) -> ResponseReturnValue:
     journey = REQUEST_JOURNEYS[kind]
+    if request.method != "POST":  # GET or HEAD: nothing sent yet
+        return _blank_form(journey)
     form = journey.form_class()
-    if form.is_submitted() and form.validate():
+    if form.validate():
         return _render_request_check(journey, form, _seal_answers())
     return _render_form(journey, form)
 
@@ -329,6 +334,12 @@ def _show_confirmation(journey: str) -> Confirmation | None:
 
 def _render_form(journey: Journey | RequestJourney, form: PublicForm) -> str:
     return render_template(journey.form_template, journey=journey, form=form)
+
+
+def _blank_form(journey: Journey | RequestJourney) -> str:
+    """The journey's form page before anything is sent, the same for everyone but its token: drawn
+    once per process (``portal.rendering.blank_form_page``)."""
+    return blank_form_page(journey.form_template, journey.form_class, journey.name, journey=journey)
 
 
 def _render_check(journey: Journey, form: PublicForm, sealed: str, agreement_error: str | None = None) -> str:

@@ -76,7 +76,13 @@ AUDIT_ACTIONS: dict[str, str] = {
     "records chosen for a subject access request": "Chose records for a subject access request",
     "name withheld from a subject access response": "Withheld a name from a subject access response",
     "withheld name removed": "Stopped withholding a name",
+    # Before issue 14 the response was drawn in the request and downloaded at once; kept for those entries.
     "subject access response generated and downloaded": "Downloaded a subject access response",
+    # Since, a job draws it: asked for by the person, made (or not) by a worker on their behalf.
+    "subject access response requested": "Asked for a subject access response PDF",
+    "subject access response ready": "A subject access response PDF was made (kept encrypted until downloaded)",
+    "subject access response failed": "A subject access response PDF could not be made",
+    "subject access response downloaded": "Downloaded a subject access response PDF",
     "complaint acknowledged": "Acknowledged a complaint",
     "information request closed": "Closed an information request",
     # Family feedback: comments are shown to managers only.
@@ -85,6 +91,10 @@ AUDIT_ACTIONS: dict[str, str] = {
     "statistics viewed": "Viewed a year's statistics",
     "statistics downloaded": "Downloaded a year's statistics or Annual Report",
     "statistics frozen": "Froze a year's statistics",
+    "annual report requested": "Asked for an Annual Report PDF",
+    "annual report ready": "An Annual Report PDF was made (kept encrypted until downloaded)",
+    "annual report failed": "An Annual Report PDF could not be made",
+    "annual report downloaded": "Downloaded an Annual Report PDF",
     # Retention and destruction (design 8): runs are counted, never listed by record.
     "referral lapsed": "Closed a referral as lapsed (new for too long, with no contact)",
     "retention purge run": "Destroyed the records due for destruction",

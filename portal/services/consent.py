@@ -9,6 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.orm import Session, object_session
 
 from portal.extensions import db
 from portal.models.cases import Case
@@ -20,7 +25,7 @@ from portal.models.referrals import (
     PrivacyNoticeVersion,
     Referral,
 )
-from portal.services import audit
+from portal.services import audit, clock
 from portal.services.audit import Actor
 from portal.services.clock import add_months
 from portal.services.problems import Refusal
@@ -58,13 +63,60 @@ class Attestation:
     statement_confirmed: bool
 
 
-def current_privacy_notice() -> PrivacyNoticeVersion:
-    notice = db.session.scalars(
+@dataclass(frozen=True)
+class PrivacyNotice:
+    """The current version of the privacy notice, as read (a plain value: it outlives the session)."""
+
+    version: str
+    published_on: dt.date
+    content_sha256: str
+
+
+# Every form's check page and every send read the current notice, a query each time for a row
+# that changes once in years. So each process keeps what it read for NOTICE_KEPT_FOR by the
+# portal's clock, per database. A version published through this process (any commit that adds,
+# changes or removes a PrivacyNoticeVersion through the ORM) shows at once: the commit forgets
+# what was kept.
+# Published any other way (a migration run by another process, another app server), it shows
+# here within NOTICE_KEPT_FOR. In that window a person may still be shown, and agree to, the
+# version before; the version they agreed to is what is recorded, as always.
+NOTICE_KEPT_FOR = dt.timedelta(seconds=30)
+_NOTICE_CHANGED = "privacy notice changed"
+_kept_notices: WeakKeyDictionary[Engine, tuple[dt.datetime, PrivacyNotice]] = WeakKeyDictionary()
+
+
+def current_privacy_notice() -> PrivacyNotice:
+    """The current version of the privacy notice (read at most every NOTICE_KEPT_FOR; see above)."""
+    engine, now = db.engine, clock.now()
+    kept = _kept_notices.get(engine)
+    # A clock moved back (as tests move it) counts as expired too.
+    if kept is not None and kept[0] <= now < kept[0] + NOTICE_KEPT_FOR:
+        return kept[1]
+    row = db.session.scalars(
         db.select(PrivacyNoticeVersion).order_by(PrivacyNoticeVersion.published_on.desc()).limit(1)
     ).first()
-    if notice is None:
+    if row is None:
         raise LookupError("no privacy notice version is recorded; run flask db upgrade")
+    notice = PrivacyNotice(row.version, row.published_on, row.content_sha256)
+    _kept_notices[engine] = (now, notice)
     return notice
+
+
+@event.listens_for(PrivacyNoticeVersion, "after_insert")
+@event.listens_for(PrivacyNoticeVersion, "after_update")
+@event.listens_for(PrivacyNoticeVersion, "after_delete")
+def _notice_changed(mapper: Any, connection: Connection, version: PrivacyNoticeVersion) -> None:
+    session = object_session(version)
+    if session is not None:
+        session.info[_NOTICE_CHANGED] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_kept_notices(session: Session) -> None:
+    # Forgotten once the change is committed, not when it is flushed: a read in between, by
+    # another request, would keep the version before it for NOTICE_KEPT_FOR.
+    if session.info.pop(_NOTICE_CHANGED, False):
+        _kept_notices.clear()
 
 
 def require_privacy_agreement(agreed: bool, version_shown: str | None, current_version: str) -> None:

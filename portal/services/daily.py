@@ -1,8 +1,9 @@
 """What the service needs done once a day (``flask --app wsgi daily``, run by cron or a systemd timer).
 
-The steps run in order: lapse the referrals nobody took up, destroy what is due, send reminders,
-verify the audit chain. A step that finishes is remembered for the day, so a second run the same
-day (a retried timer, a person running it by hand) does nothing new; a step that fails is not
+The steps run in order: lapse the referrals nobody took up, destroy what is due, delete finished
+PDFs past their 15 minutes, send reminders, verify the audit chain. A step that finishes is
+remembered for the day, so a second run the same day (a retried timer, a person running it by hand)
+does nothing new; a step that fails is not
 remembered, so the next run tries it again, and the others still run: a failed e-mail relay must
 not stop records being destroyed on time.
 """
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.extensions import db
 from portal.models.retention import DailyStep
-from portal.services import audit, reminders, retention
+from portal.services import audit, jobs, reminders, retention
 from portal.services.audit import Actor
 from portal.services.deadlines import plural
 from portal.services.mail import Mailer
@@ -65,6 +66,12 @@ def _purge(context: Context) -> str:
     return f"Purge: {report.summary()}; {removed} past their period removed{freeze}."
 
 
+def _sweep_jobs(context: Context) -> str:
+    # Files are normally deleted at their 15 minutes by the runners; this catches any a stopped
+    # runner left, and removes the day-old rows.
+    return jobs.sweep(context.actor.at).describe()
+
+
 def _remind(context: Context) -> str:
     summary = reminders.send_due(context.actor.today, context.actor, context.mailer, context.config["PORTAL_URL"])
     return summary.describe()
@@ -80,6 +87,7 @@ def _verify(context: Context) -> str:
 STEPS: dict[str, Callable[[Context], str]] = {
     "lapse": _lapse,
     "purge": _purge,
+    "jobs": _sweep_jobs,
     "reminders": _remind,
     "verify": _verify,
 }

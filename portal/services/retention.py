@@ -35,6 +35,7 @@ from portal.extensions import db
 from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
 from portal.models.feedback import FeedbackInvitation
+from portal.models.jobs import Job
 from portal.models.referrals import ConsentAttestation, Person, Referral
 from portal.models.reminders import ReminderSent
 from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent, WithheldName
@@ -287,6 +288,7 @@ def destroy_request(request_id: int) -> Counter[str]:
     _delete(delete(ChosenRecord).where(ChosenRecord.request_id == request_id), "request_chosen_records", counts)
     _delete(delete(WithheldName).where(WithheldName.request_id == request_id), "request_withheld_names", counts)
     _delete(delete(ReminderSent).where(ReminderSent.request_id == request_id), "reminders_sent", counts)
+    _delete(delete(Job).where(Job.request_id == request_id), "jobs", counts)
     _delete(delete(RetentionHold).where(RetentionHold.request_id == request_id), "retention_holds", counts)
     _delete(delete(InformationRequest).where(InformationRequest.id == request_id), "information_requests", counts)
     return counts
@@ -317,6 +319,7 @@ BUNDLE_TABLES = {
         "request_chosen_records",
         "request_withheld_names",
         "reminders_sent",
+        "jobs",
         "retention_holds",
         "information_requests",
     ),
@@ -366,6 +369,7 @@ def _rows_of_requests(request_ids: list[int]) -> Counter[str]:
         ("request_chosen_records", select(func.count()).where(ChosenRecord.request_id.in_(request_ids))),
         ("request_withheld_names", select(func.count()).where(WithheldName.request_id.in_(request_ids))),
         ("reminders_sent", select(func.count()).where(ReminderSent.request_id.in_(request_ids))),
+        ("jobs", select(func.count()).where(Job.request_id.in_(request_ids))),
         ("retention_holds", select(func.count()).where(RetentionHold.request_id.in_(request_ids))),
         ("information_requests", select(func.count()).where(InformationRequest.id.in_(request_ids))),
     ]

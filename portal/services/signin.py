@@ -46,6 +46,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature
+from sqlalchemy import text
 
 from portal.extensions import db
 from portal.models.staff import StaffUser
@@ -203,6 +204,13 @@ class PendingSignIn:
             "pending_codes_tried": self.codes_tried,
             "pending_check": _account_state(self.user),
         }
+
+
+def sign_in_can_work() -> None:
+    """Ask the database for nothing, to learn that it answers: a sign-in form offered while it is
+    away would take a password only to fail, so the page answers 503 instead (the OperationalError
+    raised here reaches the app's 503 page). The form itself needs no database, hence the ask."""
+    db.session.execute(text("SELECT 1"))
 
 
 def resume(state: Mapping[str, Any], now: dt.datetime) -> PendingSignIn | None:

@@ -880,6 +880,11 @@ class Download:
 DOWNLOAD_FORMATS = ("csv", "pdf", "html")
 
 
+def annual_report_filename(year_name: str) -> str:
+    """The Annual Report PDF's name, whether ``report annual`` writes it or a job makes it."""
+    return f"sps-annual-report-{year_name}.pdf"
+
+
 def download(year_name: str | None, file_format: str, measure_code: str | None, actor: Actor) -> Download:
     """A year's figures as a file (every measure's, or with ``measure_code`` one measure's, as CSV;
     the Annual Report as PDF, or as the HTML it is drawn from); audited."""
@@ -891,7 +896,7 @@ def download(year_name: str | None, file_format: str, measure_code: str | None, 
     if file_format == "csv":
         made = Download(f"{stem}.csv", "text/csv", csv_text(report, measure_code).encode("utf-8"))
     elif file_format == "pdf":
-        made = Download(f"sps-annual-report-{year.name}.pdf", "application/pdf", pdf.render_annual_report(report))
+        made = Download(annual_report_filename(year.name), "application/pdf", pdf.render_annual_report(report))
     else:
         made = Download(
             f"sps-annual-report-{year.name}.html", "text/html", pdf.annual_report_html(report).encode("utf-8")

@@ -12,6 +12,7 @@ and chosen by the data protection team, who read them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
@@ -506,11 +507,16 @@ def _third_parties(held: list[_Records], request: InformationRequest) -> _ThirdP
     return found
 
 
+def _no_step(step: str) -> None:
+    """Work done in the request (the preview) has nobody to tell which step it is on."""
+
+
 def _redacted_sections(
-    request: InformationRequest, withhold_staff_names: bool
+    request: InformationRequest, withhold_staff_names: bool, on_step: Callable[[str], None] = _no_step
 ) -> tuple[list[Section], list[Redaction]]:
     """The chosen records as sections with other people's data withheld; and every withholding, in
-    the order the response shows them (whole entries first, then each replacement in text order)."""
+    the order the response shows them (whole entries first, then each replacement in text order).
+    ``on_step`` hears when the records are read and the withholding begins (a job's progress)."""
     referral_ids = [record.referral_id for record in request.chosen_records]
     referrals = list(
         db.session.scalars(
@@ -529,6 +535,7 @@ def _redacted_sections(
         referral_sections, named_staff = _sections_of(records, parties.whole_entries, withheld_whole)
         sections += referral_sections
         staff += named_staff
+    on_step("redacting")
     redactor = Redactor(
         parties.withhold, keep=parties.keep, staff_names=staff, withhold_staff_names=withhold_staff_names
     )
@@ -560,11 +567,15 @@ def _redacted_sections(
 
 
 def build_response(
-    request: InformationRequest, for_team: bool, withhold_staff_names: bool, today: dt.date
+    request: InformationRequest,
+    for_team: bool,
+    withhold_staff_names: bool,
+    today: dt.date,
+    on_step: Callable[[str], None] = _no_step,
 ) -> tuple[ResponseDocument, int]:
     """The chosen records as a document, other people's data withheld; and how many items were. The
     team's copy carries the redaction log's lines (what kind, where, why), never the words withheld."""
-    sections, withheld = _redacted_sections(request, withhold_staff_names)
+    sections, withheld = _redacted_sections(request, withhold_staff_names, on_step)
     document = ResponseDocument(
         reference=request.reference,
         subject_name=request.subject_name or request.requester_name,
@@ -586,11 +597,9 @@ def response_preview(request: InformationRequest, withhold_staff_names: bool) ->
     return withheld
 
 
-def response_pdf(
-    request: InformationRequest, for_team: bool, withhold_staff_names: bool, actor: Actor, today: dt.date
-) -> tuple[str, bytes]:
-    """The response as a PDF, made now in memory and handed over: it is never written to disk or
-    the database, so no copy outlives the download. Generation and download are audited together."""
+def check_response_can_be_made(request: InformationRequest) -> None:
+    """Refuse a response PDF the request is not ready for, with the reasons, as a form error on the
+    request's page: asked before the job is queued, and again by the worker before it draws."""
     problems = release_problems(request)
     if request.kind != "sar":
         problems = ["only a subject access request has a records response"]
@@ -600,16 +609,34 @@ def response_pdf(
         problems = ["the request is closed"]
     if problems:
         raise RequestRefused({"response_pdf": f"The response cannot be made yet: {'; '.join(problems)}"})
-    document, withheld = build_response(request, for_team, withhold_staff_names, today)
+
+
+@dataclass(frozen=True)
+class ResponsePdf:
+    filename: str
+    content: bytes
+    withheld: int  # how many items the redaction withheld
+
+
+def response_pdf(
+    request: InformationRequest,
+    for_team: bool,
+    withhold_staff_names: bool,
+    today: dt.date,
+    on_step: Callable[[str], None] = _no_step,
+) -> ResponsePdf:
+    """The response as a PDF, drawn in memory by a job (``portal.services.jobs``), which audits it.
+
+    A 500-entry response takes 5 to 40 seconds to draw, too long to hold a web worker, so a worker
+    draws it while the team watches a progress page, and the PDF waits for them in the database,
+    encrypted with the portal's keys (the same as every personal field), until the first download
+    or for at most 15 minutes after it was made, whichever comes first; then it is deleted. It is
+    never written to disk. Earlier the PDF was drawn in the request and never stored at all; keeping
+    it that long is what lets any app host hand it over once it is ready."""
+    check_response_can_be_made(request)
+    on_step("reading")
+    document, withheld = build_response(request, for_team, withhold_staff_names, today, on_step)
+    on_step("drawing")
     content = render_pdf(document)
-    copy = "team" if for_team else "requester"
-    audit.record(
-        actor,
-        "subject access response generated and downloaded",
-        "information_request",
-        request.id,
-        detail=f"{copy} copy; {len(request.chosen_records)} records; {withheld} items withheld",
-    )
-    db.session.commit()
     suffix = "-data-protection-copy" if for_team else ""
-    return f"{request.reference}{suffix}.pdf", content
+    return ResponsePdf(f"{request.reference}{suffix}.pdf", content, withheld)

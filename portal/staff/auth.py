@@ -90,6 +90,7 @@ def _locked_message(error: AccountLocked) -> str:
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("staff_triage.dashboard"))
+    signin.sign_in_can_work()
     form = SignInForm()
     problem = None
     if form.validate_on_submit():

@@ -6,26 +6,26 @@ import datetime as dt
 
 from flask import request
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovTextInput
 from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from portal.rendering import PasswordInput, TextInput
 from portal.services.validation import DateParts, InvalidInput, real_date
 
 
 class SignInForm(FlaskForm):
     email = StringField(
-        "Email address", widget=GovTextInput(), validators=[InputRequired("Enter your email address"), Length(max=254)]
+        "Email address", widget=TextInput(), validators=[InputRequired("Enter your email address"), Length(max=254)]
     )
     password = PasswordField(
-        "Password", widget=GovPasswordInput(), validators=[InputRequired("Enter your password"), Length(max=128)]
+        "Password", widget=PasswordInput(), validators=[InputRequired("Enter your password"), Length(max=128)]
     )
 
 
 class CodeForm(FlaskForm):
     code = StringField(
         "Code",
-        widget=GovTextInput(),
+        widget=TextInput(),
         description="The 6-digit code your authenticator app shows now, or one of your recovery codes",
         validators=[InputRequired("Enter the code from your authenticator app"), Length(max=32)],
     )
@@ -34,7 +34,7 @@ class CodeForm(FlaskForm):
 class EnrolForm(FlaskForm):
     code = StringField(
         "Code from your authenticator app",
-        widget=GovTextInput(),
+        widget=TextInput(),
         description="The 6-digit code the app shows once you have added the account",
         validators=[InputRequired("Enter the 6-digit code from your authenticator app"), Length(max=32)],
     )
@@ -42,16 +42,16 @@ class EnrolForm(FlaskForm):
 
 class PasswordChangeForm(FlaskForm):
     current = PasswordField(
-        "Current password", widget=GovPasswordInput(), validators=[InputRequired("Enter your current password")]
+        "Current password", widget=PasswordInput(), validators=[InputRequired("Enter your current password")]
     )
     new = PasswordField(
         "New password",
-        widget=GovPasswordInput(),
+        widget=PasswordInput(),
         description="At least 12 characters. Several unrelated words are easy to remember and hard to guess.",
         validators=[InputRequired("Enter a new password"), Length(max=200)],
     )
     confirm = PasswordField(
-        "Confirm new password", widget=GovPasswordInput(), validators=[InputRequired("Enter the new password again")]
+        "Confirm new password", widget=PasswordInput(), validators=[InputRequired("Enter the new password again")]
     )
 
     def validate_confirm(self, field: PasswordField) -> None:
@@ -61,7 +61,7 @@ class PasswordChangeForm(FlaskForm):
 
 class CurrentPasswordForm(FlaskForm):
     current = PasswordField(
-        "Current password", widget=GovPasswordInput(), validators=[InputRequired("Enter your current password")]
+        "Current password", widget=PasswordInput(), validators=[InputRequired("Enter your current password")]
     )
 
 
@@ -70,12 +70,12 @@ class ChoosePasswordForm(FlaskForm):
 
     new = PasswordField(
         "Password",
-        widget=GovPasswordInput(),
+        widget=PasswordInput(),
         description="At least 12 characters. Several unrelated words are easy to remember and hard to guess.",
         validators=[InputRequired("Enter a password"), Length(max=200)],
     )
     confirm = PasswordField(
-        "Confirm password", widget=GovPasswordInput(), validators=[InputRequired("Enter the password again")]
+        "Confirm password", widget=PasswordInput(), validators=[InputRequired("Enter the password again")]
     )
 
     def validate_confirm(self, field: PasswordField) -> None:

@@ -3,7 +3,8 @@ team: a year's figures with charts, their CSV and PDF downloads, and freezing a 
 
 Every figure these pages and files hold has been through the small-number rule and names nobody,
 yet each view and download is audited all the same: who took which year's statistics out of the
-portal is worth knowing. Downloads are plain links (GET), since they hold no personal data.
+portal is worth knowing. The CSV downloads are plain links (GET), since they hold no personal data;
+the Annual Report PDF is made by a job (``portal.services.jobs``), asked for with a POST.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from portal.services import statistics
+from portal.services import jobs, statistics
 from portal.staff.access import allow, current_actor, staff_blueprint
 
 bp = staff_blueprint("staff_reports", __name__)
@@ -46,10 +47,16 @@ def statistics_csv() -> ResponseReturnValue:
     return _download("csv")
 
 
-@bp.get("/reports/annual-report.pdf")
+@bp.post("/reports/annual-report")
 @allow("read_statistics")
-def annual_report_pdf() -> ResponseReturnValue:
-    return _download("pdf")
+def annual_report() -> ResponseReturnValue:
+    """Queue the year's Annual Report PDF, drawn by a worker rather than in the request (WeasyPrint
+    takes seconds over it), and follow it on its progress page."""
+    try:
+        job = jobs.enqueue_annual_report(request.form.get("year"), current_actor())
+    except statistics.NotOffered:
+        abort(404)
+    return redirect(url_for("staff_jobs.progress", token=job.token), 303)
 
 
 @bp.get("/reports/freeze")

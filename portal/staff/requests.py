@@ -4,14 +4,14 @@ complaints; the Strategic Manager handles Freedom of Information requests (desig
 
 from __future__ import annotations
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from portal.converters import record_id, requested_page
 from portal.models.requests import InformationRequest
 from portal.request_time import request_today
-from portal.services import accounts, holds, references, requests, retention, subject_access
+from portal.services import accounts, holds, jobs, references, requests, retention, subject_access
 from portal.services.deadlines import Complaint, FreedomOfInformation
 from portal.services.requests import Closure, RequestFilter, RequestRefused
 from portal.staff.access import allow, current_actor, staff_blueprint
@@ -295,24 +295,14 @@ def remove_withheld_name(request_id: int, name_id: int) -> ResponseReturnValue:
 @bp.post("/requests/<int:request_id>/response")
 @allow("handle_sar")
 def response_pdf(request_id: int) -> ResponseReturnValue:
-    """The response PDF, made on demand and sent straight to the data protection team; a POST, so
-    no link or prefetch can make (and audit) one by accident."""
+    """Queue the response PDF and follow it on its progress page; a POST, so no link or prefetch
+    can make (and audit) one by accident."""
     found = _request_or_404(request_id)
     try:
-        filename, content = subject_access.response_pdf(
-            found,
-            for_team=request.form.get("copy") == "team",
-            withhold_staff_names=current_app.config["SAR_WITHHOLD_STAFF_NAMES"],
-            actor=current_actor(),
-            today=request_today(),
-        )
+        job = jobs.enqueue_response(found, for_team=request.form.get("copy") == "team", actor=current_actor())
     except RequestRefused as refusal:
         return _render(found.id, refusal.problems, 400)
-    return Response(
-        content,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return redirect(url_for("staff_jobs.progress", token=job.token), 303)
 
 
 @bp.post("/requests/<int:request_id>/acknowledgement")

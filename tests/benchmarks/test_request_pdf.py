@@ -1,5 +1,5 @@
 """In-process cost of a subject access response PDF (``subject_access.response_pdf``: the chosen
-records gathered and redacted, drawn by WeasyPrint, the download audited) for a SAR whose chosen
+records gathered and redacted, drawn by WeasyPrint, as a job's worker makes it) for a SAR whose chosen
 referral's case has 10 timeline entries and then 500, against baselines measured in the same run.
 
 The case and its timeline go in through ``tests.bulk`` (``insert_cases``, ``insert_timeline``:
@@ -259,7 +259,6 @@ def test_response_pdf_with_10_and_500_timeline_entries(app, world, record_figure
         " one-entry PDF and to a bare Flask route"
     )
     today = london_today()
-    actor = Actor(world.dpo_id, WHERE, clock.now())
 
     def record(name: str, line: str, **data: object) -> None:
         record_figure(group, name, line, kind="in-process", **data)
@@ -287,7 +286,7 @@ def test_response_pdf_with_10_and_500_timeline_entries(app, world, record_figure
     def response() -> None:
         """One response, as the route makes it (in an app context); its PDF is kept in ``made``."""
         found = db.session.get(InformationRequest, world.request_id)
-        made[:] = [subject_access.response_pdf(found, False, False, actor, today)[1]]
+        made[:] = [subject_access.response_pdf(found, False, False, today).content]
 
     split = Split(monkeypatch)
     totals: dict[int, float] = {}
@@ -343,7 +342,7 @@ def test_response_pdf_with_10_and_500_timeline_entries(app, world, record_figure
         record(
             f"where the time goes, {size} entries",
             f"  of which build_response {build_ms:.1f} ms ({build_ms / total_ms:.0%}), render_pdf {render_ms:.1f} ms"
-            f" ({render_ms / total_ms:.0%}), the rest (checks, audit, commit) {rest_ms:.1f} ms;"
+            f" ({render_ms / total_ms:.0%}), the rest (the checks) {rest_ms:.1f} ms;"
             f" peak traced Python memory {megabytes(traced):.1f} MB",
             build_ms=round(build_ms, 1),
             render_ms=round(render_ms, 1),

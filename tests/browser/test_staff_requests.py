@@ -1,18 +1,22 @@
 """Information requests in a real browser: the data protection team take a subject access request
 from its arrival to the response PDF through the real pages (the queue, the request, identity,
-choosing the records, a name withheld, the download); a volunteer and a caseworker cannot reach the
-request nor get its PDF; and axe-core finds nothing on the queue, the request in each state, the
-records page, the forms sent back empty, or the Strategic Manager's FOI request and queue."""
+choosing the records, a name withheld, the job's progress page and the download); a volunteer and
+a caseworker cannot reach the request nor get its PDF; and axe-core finds nothing on the queue, the
+request in each state, the records page, the forms sent back empty, the job's page waiting, ready
+and downloaded, or the Strategic Manager's FOI request and queue."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 
 from portal.extensions import db
 from portal.models import AuditEntry, InformationRequest, Referral
+from portal.models.jobs import TOKEN_LENGTH
 from portal.services import casework, clock, requests, triage
 from portal.services.audit import Actor
 from portal.services.clock import london_today, long_date
@@ -22,12 +26,16 @@ from tests.browser.staff_helpers import Made, fill_date, sign_in, submit_public_
 from tests.browser.test_staff_cases import error_links_that_lead_nowhere, expand, press
 from tests.journeys import records_answers, request_send, request_start
 from tests.staff import make_staff, pdf_text
+from tests.unit.test_jobs import HeldBack
 
 WHERE = "192.0.2.45"
 NEIGHBOUR = "Priya Raman"
 CHILD = "Siân 李 Ó Briain"
-GENERATED = "subject access response generated and downloaded"
-DOWNLOAD = "Download the requester’s copy (PDF)"
+MADE = "subject access response ready"
+REQUESTED = "subject access response requested"
+MAKE = "Make the requester’s copy (PDF)"
+
+TOKEN_PATH = re.compile(rf"/staff/jobs/[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
 
 
 # Made straight in the database, or through the public form by the test client (quicker) ----------
@@ -79,11 +87,11 @@ def foi_received_before_christmas(app: Flask) -> Made:
     return made
 
 
-def generated_entries(app: Flask, request_id: int) -> list[str]:
+def entries(app: Flask, request_id: int, action: str) -> list[str]:
     with app.app_context():
         details = list(
             db.session.scalars(
-                db.select(AuditEntry.detail).where(AuditEntry.action == GENERATED, AuditEntry.record_id == request_id)
+                db.select(AuditEntry.detail).where(AuditEntry.action == action, AuditEntry.record_id == request_id)
             )
         )
         db.session.remove()
@@ -118,7 +126,7 @@ def sent_back_empty(page, found: Findings, form, button: str, label: str, fields
 # 1. From arrival to the PDF ----------------------------------------------------------------------
 
 
-def test_the_data_protection_team_take_a_subject_access_request_to_the_downloaded_pdf(page, app, tmp_path):
+def test_the_data_protection_team_take_a_subject_access_request_to_the_downloaded_pdf(page, app, tmp_path, monkeypatch):
     referral = submit_public_referral(app, "self")
     caseworker = make_staff(app, "caseworker", name="Casey Worker")
     case_with_a_note_naming_the_neighbour(app, referral, caseworker)
@@ -144,7 +152,7 @@ def test_the_data_protection_team_take_a_subject_access_request_to_the_downloade
     steps = page.locator("#deadline + ol").inner_text()
     assert f"The clock started on {today:%A} {today.day} {today:%B %Y}." in steps, steps
     assert "Not verified yet" in page.locator("main").inner_text()
-    assert page.get_by_role("button", name=DOWNLOAD).count() == 0
+    assert page.get_by_role("button", name=MAKE).count() == 0
     found.check("dpo request as it arrived")
 
     # Identity: sent empty first, then recorded.
@@ -188,18 +196,48 @@ def test_the_data_protection_team_take_a_subject_access_request_to_the_downloade
     assert NEIGHBOUR in page.locator("#withheld ~ ul.govuk-list").first.inner_text()
     found.check("dpo request ready to release")
 
+    # The response is made by a job, held back at first so its waiting page can be checked.
+    runner = app.extensions["portal_jobs"]
+    held = HeldBack()
+    monkeypatch.setitem(app.extensions, "portal_jobs", held)
+    assert press(page, page.locator("form[action$='/response']"), MAKE, "response queued") == 200
+    progress_path = urlsplit(page.url).path
+    # The job is named by its random token alone, never by the request's id.
+    assert TOKEN_PATH.fullmatch(progress_path), page.url
+    assert_heading(page, "Your PDF is waiting to be made")
+    assert page.locator('meta[http-equiv="refresh"]').get_attribute("content") == "2"
+    assert summary_value(page, "Step") == "Waiting for a worker to start it"
+    # The page reloads itself every 2 seconds, which axe's meta-refresh rule (WCAG 2.2.1) flags
+    # whatever the page offers; 2.2.1 is met by the link that turns the reloading off, which axe
+    # cannot see. The page without its reloading is checked in full.
+    follow(page, "Stop checking by itself", "job waiting, not reloading")
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    found.check("dpo response job waiting")
+    assert entries(app, made.id, REQUESTED) == ["requester copy; 1 records"]
+
+    # The worker takes it; the page, reloading itself again, shows the download when it is ready.
+    [token] = held.tokens
+    monkeypatch.setitem(app.extensions, "portal_jobs", runner)
+    runner.submit(token)
+    follow(page, "Check again every 2 seconds by itself", "job reloading")
+    download_button = page.get_by_role("button", name="Download the PDF", exact=True)
+    download_button.wait_for(timeout=120_000)
+    assert_heading(page, "Your PDF is ready")
+    page.shots.take("job ready")
+    found.check("dpo response job ready")
+
     # The download: a PDF of the records, the neighbour withheld.
     with page.expect_download() as download_info:
-        page.get_by_role("button", name=DOWNLOAD, exact=True).click()
+        download_button.click()
     download = download_info.value
     assert download.failure() is None, download.failure()
     # Chromium ends a navigation that turns into a download as a failed request (net::ERR_ABORTED),
     # which the page watch notes; that one, and only that one, is expected.
-    response_url = f"/staff/requests/{made.id}/response"
+    download_url = f"{progress_path}/download"
     page.watch.problems[:] = [
         problem
         for problem in page.watch.problems
-        if not (problem.startswith("request failed: ") and problem.endswith(response_url))
+        if not (problem.startswith("request failed: ") and problem.endswith(download_url))
     ]
     assert download.suggested_filename == f"{made.reference}.pdf", download.suggested_filename
     saved = tmp_path / download.suggested_filename
@@ -213,8 +251,11 @@ def test_the_data_protection_team_take_a_subject_access_request_to_the_downloade
     assert made.reference in text
     assert "Redaction log" not in text
     page.shots.take("after the download")
-    assert page.url.endswith(f"/staff/requests/{made.id}#withheld"), "the download navigated away"
-    assert [detail.split(";")[0] for detail in generated_entries(app, made.id)] == ["requester copy"]
+    assert urlsplit(page.url).path == progress_path, "the download navigated away"
+    assert [detail.split(";")[0] for detail in entries(app, made.id, MADE)] == ["requester copy"]
+    visit(page, progress_path, "job downloaded")
+    assert_heading(page, "You have downloaded this PDF")
+    found.check("dpo response job downloaded")
 
     # The forms that are left, sent back empty.
     visit(page, f"/staff/requests/{made.id}", "before the empty close form")
@@ -286,7 +327,7 @@ def test_a_volunteer_or_caseworker_cannot_reach_a_request_nor_get_its_pdf(page, 
     # Without a token the CSRF check stops it first.
     response = page.request.post(f"/staff/requests/{made.id}/response", form={"copy": "requester"}, max_redirects=0)
     assert response.status == 400, response.status
-    assert generated_entries(app, made.id) == []
+    assert entries(app, made.id, REQUESTED) == []
     page.watch.assert_clean()
 
 

@@ -60,7 +60,7 @@ def test_daily_runs_each_step_once_a_day_and_a_second_run_does_nothing_new(app, 
     first = run(app, time_machine, DUE, "daily")
     assert first.exit_code == 0, first.stderr
     lines = first.stdout.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["Lapse", "Purge", "Reminders", "Audit chain"]
+    assert [line.split(":")[0] for line in lines] == ["Lapse", "Purge", "Jobs", "Reminders", "Audit chain"]
     assert lines[0].startswith("Lapse: 1 referral new for 90 days")
     assert "destroyed 1 referral" in lines[1]
     assert db.session.get(Referral, due_id) is None
@@ -91,7 +91,7 @@ def test_a_failing_step_exits_non_zero_the_others_still_run_and_the_next_run_ret
     retried = run(app, time_machine, DUE, "daily")
     assert retried.exit_code == 0, retried.stderr
     done_before = [line for line in retried.stdout.splitlines() if line.endswith("(done earlier today)")]
-    assert len(done_before) == 3 and retried.stdout.startswith("Lapse") and "Reminders:" in retried.stdout
+    assert len(done_before) == 4 and retried.stdout.startswith("Lapse") and "Reminders:" in retried.stdout
 
 
 def test_with_the_purge_off_daily_destroys_nothing_but_does_the_rest(app, time_machine, caseworker):

@@ -357,15 +357,15 @@ def test_records_are_found_by_keyed_hashes_and_the_response_withholds_other_peop
         subject_access.choose_records(unrelated, [referral.id], dpo)
 
     with pytest.raises(RequestRefused) as refused:
-        subject_access.response_pdf(request, False, False, dpo, today)
+        subject_access.response_pdf(request, False, False, today)
     assert "identity has not been verified" in refused.value.problems["response_pdf"]
     subject_access.verify_identity(request, "photo_id_and_address", dt.date(2026, 2, 3), dpo, today)
     subject_access.choose_records(request, [referral.id], dpo)
     subject_access.add_withheld_name(request, "Priya Raman", dpo)
 
-    filename, content = subject_access.response_pdf(request, False, False, dpo, today)
-    assert filename == f"{request.reference}.pdf"
-    text = pdf_text(content)
+    made = subject_access.response_pdf(request, False, False, today)
+    assert made.filename == f"{request.reference}.pdf"
+    text = pdf_text(made.content)
     assert "Priya" not in text and "Raman" not in text
     assert "priya@example.net" not in text and "900123" not in text
     assert "Hillside Academy" not in text
@@ -378,17 +378,15 @@ def test_records_are_found_by_keyed_hashes_and_the_response_withholds_other_peop
         subject_access.verify_identity(request, "seen_in_person", dt.date(2026, 2, 4), dpo, today)
     assert refused.value.problems == {"verified_how": "The identity is already recorded as verified"}
 
-    _, team_copy = subject_access.response_pdf(request, True, True, dpo, today)
-    team_text = pdf_text(team_copy)
+    team_copy = subject_access.response_pdf(request, True, True, today)
+    team_text = pdf_text(team_copy.content)
     assert "Casey Worker" not in team_text
     assert "Redaction log" in team_text and "not for release" in team_text
-    actions = db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.record_type == "information_request"))
-    assert list(actions).count("subject access response generated and downloaded") == 2
 
     # Once closed, a new PDF would not be a copy of what was sent.
     requests.close(request, Closure("records_sent", dt.date(2026, 2, 10), "Sent by email"), dpo, today)
     with pytest.raises(RequestRefused) as refused:
-        subject_access.response_pdf(request, False, False, dpo, today)
+        subject_access.response_pdf(request, False, False, today)
     assert "closed" in refused.value.problems["response_pdf"]
 
 
@@ -437,8 +435,8 @@ def ready_response(app, team, referral, **overrides):
 
 def test_the_requesting_parents_own_details_are_kept(app, team, casework_world):
     referral, _ = casework_world
-    request, dpo = ready_response(app, team, referral)
-    text = pdf_text(subject_access.response_pdf(request, False, False, dpo, dt.date(2026, 2, 10))[1])
+    request, _ = ready_response(app, team, referral)
+    text = pdf_text(subject_access.response_pdf(request, False, False, dt.date(2026, 2, 10)).content)
     assert "Zoë Ó Briain-Nakamura" in text and "07700 900982" in text and "1 Example Street" in text
 
 
@@ -450,8 +448,8 @@ def test_another_parents_details_are_withheld_whole(app, team, casework_world):
     request, dpo = ready_response(app, team, referral, requester=other_parent, key="other")
     # The portal knows her full name; the note calls her by her first name, which the team adds.
     subject_access.add_withheld_name(request, "Zoë", dpo)
-    _, team_copy = subject_access.response_pdf(request, True, False, dpo, dt.date(2026, 2, 10))
-    text = pdf_text(team_copy)
+    team_copy = subject_access.response_pdf(request, True, False, dt.date(2026, 2, 10))
+    text = pdf_text(team_copy.content)
     for detail in ("Nakamura", "zoe.family@example.com", "900982", "1 Example Street"):
         assert detail not in text
     assert "Siân" in text and "Met [withheld]" in text

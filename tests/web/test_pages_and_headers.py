@@ -41,6 +41,7 @@ def test_every_get_route_is_known_and_answers(app, client):
         "/privacy",
         "/accessibility",
         "/healthz",
+        "/readyz",
         "/assets/<path:filename>",
         "/refer/<any(self, professional):route>",
         "/refer/<any(self, professional):route>/confirmation",

@@ -16,6 +16,7 @@ from portal.extensions import db
 from portal.models import AuditEntry, FrozenYear
 from tests.clock import london
 from tests.factories import submit_referral
+from tests.jobs import download_when_made
 from tests.staff import csrf_token, make_staff, pdf_text, sign_in
 
 TODAY = dt.date(2026, 10, 15)
@@ -46,7 +47,10 @@ def actions_of(app: Flask, user_id: int) -> list[tuple[str, str | None]]:
     with app.app_context():
         rows = db.session.execute(
             select(AuditEntry.action, AuditEntry.detail)
-            .where(AuditEntry.actor_id == user_id, AuditEntry.action.like("statistics%"))
+            .where(
+                AuditEntry.actor_id == user_id,
+                AuditEntry.action.like("statistics%") | AuditEntry.action.like("annual report%"),
+            )
             .order_by(AuditEntry.sequence)
         ).all()
         db.session.remove()
@@ -72,12 +76,11 @@ def test_the_manager_and_the_data_protection_team_see_a_years_statistics_and_eac
 @pytest.mark.parametrize("role", ["volunteer", "caseworker", "admin"])
 def test_everyone_else_is_refused_the_page_and_every_download(app, referrals, role):
     browser = signed_in(app, role)
-    for path in ("/staff/reports", "/staff/reports/statistics.csv", "/staff/reports/annual-report.pdf"):
+    for path in ("/staff/reports", "/staff/reports/statistics.csv"):
         assert browser.get(f"{path}?year={YEAR}").status_code == 403, path
     assert browser.get("/staff/reports/freeze").status_code == 403
-    assert (
-        browser.post("/staff/reports/freeze", data={"csrf_token": csrf_token(browser), "year": YEAR}).status_code == 403
-    )
+    for path in ("/staff/reports/freeze", "/staff/reports/annual-report"):
+        assert browser.post(path, data={"csrf_token": csrf_token(browser), "year": YEAR}).status_code == 403, path
     assert actions_of(app, browser.user_id) == []
 
 
@@ -110,7 +113,8 @@ def test_the_tidy_csv_holds_every_figure_suppressed_and_one_measures_csv_its_own
 
 def test_the_annual_report_pdf_has_the_tables_and_the_rule_in_words(app, referrals):
     browser = signed_in(app, "dpo")
-    response = browser.get(f"/staff/reports/annual-report.pdf?year={YEAR}")
+    queued = browser.post("/staff/reports/annual-report", data={"csrf_token": csrf_token(browser), "year": YEAR})
+    response = download_when_made(browser, queued)
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     text = pdf_text(response.data)
@@ -120,7 +124,12 @@ def test_the_annual_report_pdf_has_the_tables_and_the_rule_in_words(app, referra
     route_line = next(line for line in text.splitlines() if "Professional referral" in line)
     assert route_line.split()[-1] == "*"
     assert "Riverside" not in text and "SPS-" not in text  # no school, no reference
-    assert actions_of(app, browser.user_id) == [("statistics downloaded", "sps-annual-report-2025-26.pdf")]
+    assert response.headers["Content-Disposition"] == 'attachment; filename="sps-annual-report-2025-26.pdf"'
+    assert actions_of(app, browser.user_id) == [
+        ("annual report requested", YEAR),
+        ("annual report ready", YEAR),
+        ("annual report downloaded", YEAR),
+    ]
 
 
 def test_a_year_is_frozen_after_a_confirmation_and_only_once(app, referrals):

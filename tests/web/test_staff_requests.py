@@ -34,6 +34,7 @@ from portal.services.validation import add_years
 from tests.clock import clock_on, london
 from tests.conftest import CheckingClient
 from tests.factories import submit_referral
+from tests.jobs import download_when_made
 from tests.journeys import error_summary, self_referral_answers
 from tests.staff import csrf_token, date_fields, make_staff, pdf_text, sign_in
 
@@ -42,7 +43,9 @@ PARENT = Requester("Zoë Ó Briain-Nakamura", "zoe.family@example.com", None, No
 CHILD = "Siân 李 Ó Briain"
 CHILD_BORN = dt.date(2015, 3, 14)  # as self_referral_answers: 11 when the requests below arrive
 NEIGHBOUR = "Priya Raman"
-GENERATED = "subject access response generated and downloaded"
+REQUESTED = "subject access response requested"
+MADE = "subject access response ready"
+DOWNLOADED = "subject access response downloaded"
 
 clock_on_today = clock_on(dt.date(2026, 11, 25))
 
@@ -861,7 +864,7 @@ def test_a_subject_access_request_is_verified_its_records_chosen_and_its_respons
     text = words(dpo.get(page).get_data(as_text=True))
     assert "Not verified yet. Nothing is released until it is." in text
     assert "The requester's identity has not been verified." in text
-    assert "Download the requester’s copy (PDF)" not in text
+    assert "Make the requester’s copy (PDF)" not in text
 
     response = post(dpo, f"{page}/identity", verified_how="photo_id_and_address", **date_fields("verified_on", today))
     assert response.status_code == 302 and response.headers["Location"] == f"{page}#identity"
@@ -888,10 +891,10 @@ def test_a_subject_access_request_is_verified_its_records_chosen_and_its_respons
     text = words(dpo.get(page).get_data(as_text=True))
     assert "1 referral (with its case, where one was opened) chosen." in text
     assert f"{NEIGHBOUR} Remove {NEIGHBOUR}" in text
-    assert "Download the requester’s copy (PDF)" in text
-    assert "Download our copy with the redaction log (PDF)" in text
+    assert "Make the requester’s copy (PDF)" in text
+    assert "Make our copy with the redaction log (PDF)" in text
 
-    response = post(dpo, f"{page}/response", copy="requester")
+    response = download_when_made(dpo, post(dpo, f"{page}/response", copy="requester"))
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == f'attachment; filename="{made.reference}.pdf"'
@@ -905,7 +908,7 @@ def test_a_subject_access_request_is_verified_its_records_chosen_and_its_respons
     assert made.reference in requester_copy
     assert "Redaction log" not in requester_copy
 
-    response = post(dpo, f"{page}/response", copy="team")
+    response = download_when_made(dpo, post(dpo, f"{page}/response", copy="team"))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="{made.reference}-data-protection-copy.pdf"'
@@ -917,12 +920,12 @@ def test_a_subject_access_request_is_verified_its_records_chosen_and_its_respons
     assert "Priya" not in team_copy
 
     actions = audit_actions(app, made.id)
-    assert actions.count(GENERATED) == 2
+    assert [actions.count(action) for action in (REQUESTED, MADE, DOWNLOADED)] == [2, 2, 2]
     with app.app_context():
         details = list(
             db.session.scalars(
                 db.select(AuditEntry.detail)
-                .where(AuditEntry.action == GENERATED, AuditEntry.record_id == made.id)
+                .where(AuditEntry.action == MADE, AuditEntry.record_id == made.id)
                 .order_by(AuditEntry.sequence)
             )
         )
@@ -959,7 +962,7 @@ def test_the_response_of_an_unverified_request_is_refused_with_the_reason_and_no
     assert error_summary(html) == [("#response-pdf", reason)]
     assert len(re.findall(r'\bid="response-pdf"', html)) == 1
     assert reason in words(html.split('id="response-pdf"', 1)[1])  # beside the response, as well
-    assert GENERATED not in audit_actions(app, made.id)
+    assert REQUESTED not in audit_actions(app, made.id)
 
     # With nothing chosen either, both reasons are given.
     other = make_sar(app, london_today() - dt.timedelta(days=1))
@@ -969,7 +972,7 @@ def test_the_response_of_an_unverified_request_is_refused_with_the_reason_and_no
     assert message == (
         "The response cannot be made yet: the requester's identity has not been verified; no records have been chosen"
     )
-    assert GENERATED not in audit_actions(app, other.id)
+    assert REQUESTED not in audit_actions(app, other.id)
 
 
 def test_removing_a_name_that_is_not_on_the_request_is_refused_and_not_audited(app, dpo, team, outbox):
@@ -995,7 +998,7 @@ def test_every_character_of_a_name_in_the_response_is_drawn(app, dpo, team, fami
 
     in_database(app, made, ready, team.dpo)
     with caplog.at_level("WARNING", logger="weasyprint"):
-        response = post(dpo, f"/staff/requests/{made.id}/response", copy="requester")
+        response = download_when_made(dpo, post(dpo, f"/staff/requests/{made.id}/response", copy="requester"))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert CHILD in pdf_text(response.data)  # the text layer has it; the question is the drawing
     missing = [record.getMessage() for record in caplog.records if ".notdef" in record.getMessage()]
@@ -1051,8 +1054,10 @@ def test_the_preview_lists_each_automatic_withholding(app, dpo, team, family_cas
     assert "6 items withheld" in words(html)
 
     # The PDFs show the replacement, never the words withheld, and keep the dates and times.
-    requester_copy = " ".join(pdf_text(post(dpo, f"{page}/response", copy="requester").data).split())
-    team_copy = " ".join(pdf_text(post(dpo, f"{page}/response", copy="team").data).split())
+    requester_copy = " ".join(
+        pdf_text(download_when_made(dpo, post(dpo, f"{page}/response", copy="requester")).data).split()
+    )
+    team_copy = " ".join(pdf_text(download_when_made(dpo, post(dpo, f"{page}/response", copy="team")).data).split())
     for copy in (requester_copy, team_copy):
         for withheld in ("Priya", "Raman", "+33", "[at]", "example [dot]", "Hillside"):
             assert withheld not in copy, withheld
@@ -1060,7 +1065,7 @@ def test_the_preview_lists_each_automatic_withholding(app, dpo, team, family_cas
         assert "[withheld] will come on 03.03.2026 at 10.30." in copy
     with app.app_context():
         detail = db.session.scalars(
-            db.select(AuditEntry.detail).where(AuditEntry.action == GENERATED, AuditEntry.record_id == made.id)
+            db.select(AuditEntry.detail).where(AuditEntry.action == MADE, AuditEntry.record_id == made.id)
         ).first()
         db.session.remove()
     assert detail is not None and detail.endswith("6 items withheld")

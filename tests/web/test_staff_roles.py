@@ -7,11 +7,12 @@ in), by every role outside its list (403) and by every role inside it (not 403, 
 """
 
 import datetime as dt
+import secrets
 
 import pytest
 
 from portal.extensions import db
-from portal.models import Referral
+from portal.models import Job, Referral
 from portal.services import casework, clock, disclosures, holds, requests, subject_access, triage
 from portal.services.audit import Actor
 from portal.services.consent import CaseConsent, record_case_consent
@@ -124,7 +125,9 @@ EXPECTED = {
     "staff_audit.audit_log": frozenset({"manager", "dpo"}),
     "staff_reports.reports": frozenset({"manager", "dpo"}),
     "staff_reports.statistics_csv": frozenset({"manager", "dpo"}),
-    "staff_reports.annual_report_pdf": frozenset({"manager", "dpo"}),
+    "staff_reports.annual_report": frozenset({"manager", "dpo"}),
+    "staff_jobs.progress": frozenset({"manager", "dpo"}),
+    "staff_jobs.download": frozenset({"manager", "dpo"}),
     "staff_reports.freeze_confirmation": frozenset({"manager", "dpo"}),
     "staff_reports.freeze": frozenset({"manager", "dpo"}),
     "staff_requests.queue": HANDLERS,
@@ -224,6 +227,7 @@ def world(app):
         dpo = Actor(users["dpo"].id, "192.0.2.9", caseworker.at)
         hold = holds.place(referral, "ico_complaint", "ICO case IC-1.", today + dt.timedelta(days=30), dpo)
         foi = requests.submit_foi(FoiAnswers(requester, "How many referrals?"), "foi", mailer, caseworker.at)
+        tokens = {role: secrets.token_urlsafe(32) for role in ("manager", "dpo")}
         values = {
             "referral_id": referral.id,
             "case_id": case.id,
@@ -234,15 +238,33 @@ def world(app):
             "request_id": sar.id,
             "name_id": sar.withheld_names[0].id,
             "hold_id": hold.id,
+            "token": tokens["dpo"],
         }
-    # Each handler reaches the kind of request they handle; the other kind is not theirs (404).
-    return users, values, {"manager": {"request_id": foi.id}}
+        foi_id = foi.id
+        # A job each for the two roles that make them, left waiting (no worker is given them).
+        for role, token in tokens.items():
+            db.session.add(
+                Job(
+                    token=token,
+                    kind="annual_report",
+                    requested_by_id=users[role].id,
+                    academic_year="2026-27",
+                    status="queued",
+                    step="waiting",
+                    created_at=caseworker.at,
+                )
+            )
+        db.session.commit()
+    # Each handler reaches the kind of request they handle; the other kind is not theirs (404). A
+    # job is seen only by whoever made it.
+    own_values = {"manager": {"request_id": foi_id, "token": tokens["manager"]}, "dpo": {"token": tokens["dpo"]}}
+    return users, values, own_values
 
 
 def url_for_rule(rule, values):
     path = rule.rule
     for name in rule.arguments:
-        path = path.replace(f"<int:{name}>", str(values[name]))
+        path = path.replace(f"<int:{name}>", str(values[name])).replace(f"<{name}>", str(values[name]))
     return path
 
 

@@ -110,7 +110,11 @@ NO_PERSONAL_DATA = {
     # same (tests/web/test_reports.py), and a refused freeze shows only why.
     "staff_reports.reports": "anonymised counts only",
     "staff_reports.statistics_csv": "anonymised counts only",
-    "staff_reports.annual_report_pdf": "anonymised counts only",
+    "staff_reports.annual_report": "queues the Annual Report: anonymised counts only",
+    # A job's page says what it is making and how far it has got, never what is in it; its file is
+    # handed over only to whoever made it, and that download is audited (tests/web/test_jobs.py).
+    "staff_jobs.progress": "the kind of file, its step and status; nothing from the records",
+    "staff_jobs.download": "the file, to the person who asked, audited as downloaded; else back to its page",
     "staff_reports.freeze_confirmation": "a question about a year, no figures",
     "staff_reports.freeze": "stores a year's counts; refused, it says why",
     # A hold's forms name the record by its reference only (its note is shown on the record's own
