@@ -30,6 +30,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, Worker
 
+from portal.config import REDIS_TIMEOUTS
 from portal.extensions import db
 from portal.services import clock, jobs
 
@@ -137,7 +138,11 @@ Runner = ThreadRunner | RQRunner
 def runner_for(app: Flask) -> Runner:
     """The runner ``JOBS_URL`` chose (the config has checked its scheme)."""
     url = app.config["JOBS_URL"]
-    return RQRunner(Redis.from_url(url)) if url else ThreadRunner(app)
+    # A page queuing a job waits at most a second for Redis, as the rate limits do (config.py): a
+    # Redis that stops answering fails the job at once rather than holding the request. The
+    # worker's own long waits for work are unaffected: RQ raises its connection's read timeout
+    # above them.
+    return RQRunner(Redis.from_url(url, **REDIS_TIMEOUTS)) if url else ThreadRunner(app)
 
 
 def run_from_queue(token: str) -> None:
