@@ -9,44 +9,34 @@ is asserted is only that nothing was lost or doubled: one referral row per confi
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
-from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from tests.benchmarks.figures import sized
 from tests.conftest import build_app, empty_tables, reset_schema
 from tests.journeys import hidden_value, self_referral_answers
+from tests.processes import Secrets, gunicorn, tail
 
 pytestmark = pytest.mark.benchmark
 
-HOST = "127.0.0.1"
 WORKERS = 2
 CLIENTS = 4
 SUBMISSIONS_SINGLE = sized(full=40, quick=10)  # one client, one after another
 SUBMISSIONS_EACH = sized(full=25, quick=6)  # per client, four clients at once
 WARMUP_EACH = 2  # per client, two clients at once, so both workers have served a submission
 PHASE_CAP_SECONDS = 20.0  # a client starts no new submission after this
-START_CAP_SECONDS = 30.0
 REQUEST_TIMEOUT_SECONDS = 30.0
 
 
@@ -179,71 +169,6 @@ def run_phase(base_url: str, clients: int, submissions_each: int) -> Phase:
     return phase
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(database_url: str, log_path: Path) -> Iterator[str]:
-    """gunicorn serving ``wsgi:app`` on a free loopback port; yields its base URL.
-
-    The secrets are fixed for the whole server: in the test environment each worker would
-    otherwise generate its own, and a check-answers page sealed by one worker would not open in
-    the other."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "PORTAL_ENV": "test",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "PORTAL_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
-        "DATABASE_URL": database_url,
-        "SUBMISSION_RATE_LIMIT": "100000 per minute",
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "MAIL_URL": "memory://",
-    }
-    command = [
-        sys.executable, "-m", "gunicorn",
-        "--workers", str(WORKERS),
-        "--bind", f"{HOST}:{port}",
-        "--graceful-timeout", "5",
-        "wsgi:app",
-    ]  # fmt: skip
-    base_url = f"http://{HOST}:{port}"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_ready(server, base_url, log_path)
-            yield base_url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=5)
-
-
-def _wait_until_ready(server: subprocess.Popen, base_url: str, log_path: Path) -> None:
-    probe = Client(base_url)
-    deadline = time.monotonic() + START_CAP_SECONDS
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise Failure(f"gunicorn exited with {server.returncode}:\n{_tail(log_path)}")
-        try:
-            if probe.request("/healthz").status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise Failure(f"gunicorn did not answer /healthz within {START_CAP_SECONDS:.0f}s:\n{_tail(log_path)}")
-
-
-def _tail(log_path: Path, lines: int = 30) -> str:
-    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
 def referral_rows(database_url: str) -> int:
     engine = create_engine(database_url)
     try:
@@ -256,7 +181,11 @@ def referral_rows(database_url: str) -> int:
 def measure(database_url: str, label: str, log_path: Path, record_figure) -> None:
     rows_before = referral_rows(database_url)
     phases: list[Phase] = []
-    with gunicorn(database_url, log_path) as base_url:
+    # Fresh secrets for the whole server: in the test environment each worker would otherwise
+    # generate its own, and a check page sealed by one worker would not open in the other.
+    limits = {"SUBMISSION_RATE_LIMIT": "100000 per minute", "RATELIMIT_STORAGE_URI": "memory://"}
+    with gunicorn(database_url, Secrets(), log_path, WORKERS, **limits) as server:
+        base_url = server.base_url
         warmup = run_phase(base_url, 2, WARMUP_EACH)
         single = run_phase(base_url, 1, SUBMISSIONS_SINGLE)
         concurrent = run_phase(base_url, CLIENTS, SUBMISSIONS_EACH)
@@ -265,7 +194,7 @@ def measure(database_url: str, label: str, log_path: Path, record_figure) -> Non
     added = referral_rows(database_url) - rows_before
 
     failures = [failure for phase in phases for failure in phase.failures]
-    assert not failures, f"{len(failures)} submissions failed, first: {failures[0]}\n{_tail(log_path)}"
+    assert not failures, f"{len(failures)} submissions failed, first: {failures[0]}\n{tail(log_path)}"
     assert added == confirmations, f"{confirmations} confirmations but {added} referral rows added"
     assert len(single.latencies) >= 2 and len(concurrent.latencies) >= 2, "too few submissions to report"
 

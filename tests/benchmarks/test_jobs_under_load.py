@@ -22,14 +22,9 @@ every job ended with its file ready.
 from __future__ import annotations
 
 import contextlib
-import os
 import re
-import secrets
 import shutil
 import statistics
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,19 +32,17 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from redis import Redis
-from redis.exceptions import RedisError
 from sqlalchemy import select
 
-from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.models import Job, StaffUser
 from portal.services import jobs
 from portal.sessions import cookie_name
 from tests.benchmarks import test_request_pdf
 from tests.benchmarks.figures import sized
-from tests.benchmarks.test_gunicorn import HOST, Client, Failure, _tail, _wait_until_ready, free_port
+from tests.benchmarks.test_gunicorn import Client, Failure
 from tests.bulk import insert_timeline
+from tests.processes import RedisServer, Secrets, gunicorn, jobs_worker, tail
 from tests.staff import csrf_from, plant_session
 
 pytestmark = pytest.mark.benchmark
@@ -63,7 +56,6 @@ BASELINE_REQUESTS = sized(full=300, quick=60)
 WARMUP_REQUESTS = 10
 IN_FLIGHT_CAP_SECONDS = sized(full=900.0, quick=180.0)
 STATUS_EVERY_SECONDS = 0.25
-START_CAP_SECONDS = 30.0
 
 
 @dataclass
@@ -80,73 +72,18 @@ class Latencies:
 
 
 @contextlib.contextmanager
-def redis_server(log_path: Path) -> Iterator[str]:
-    """A redis-server of this test's own on a free loopback port, nothing saved; yields its URL."""
-    port = free_port()
-    command = ["redis-server", "--port", str(port), "--bind", HOST, "--save", "", "--appendonly", "no"]
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            probe = Redis(host=HOST, port=port, socket_connect_timeout=1)
-            deadline = time.monotonic() + START_CAP_SECONDS
-            while True:
-                try:
-                    probe.ping()
-                    break
-                except RedisError:
-                    if server.poll() is not None or time.monotonic() > deadline:
-                        raise Failure(f"redis-server did not start:\n{_tail(log_path)}") from None
-                    threading.Event().wait(0.05)
-            yield f"redis://{HOST}:{port}/0"
-        finally:
-            _stop(server)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
-
-
-@contextlib.contextmanager
 def portal(app: Flask, jobs_url: str, log_dir: Path) -> Iterator[str]:
     """gunicorn ``-w 2`` on the test's database, with a ``jobs worker`` beside it when ``jobs_url``
     names Redis; yields the base URL. The keys are the test app's, so every process reads the
     records the test wrote and the files the others stored."""
-    port = free_port()
-    environment = {
-        **os.environ,
-        "PORTAL_ENV": "test",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "PORTAL_ENCRYPTION_KEYS": ",".join(app.config["PORTAL_ENCRYPTION_KEYS"]),
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "RATELIMIT_STORAGE_URI": "memory://",
-        "MAIL_URL": "memory://",
-        "JOBS_URL": jobs_url,
-    }
-    server_command = [
-        sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--bind", f"{HOST}:{port}",
-        "--graceful-timeout", "5", "wsgi:app",
-    ]  # fmt: skip
-    worker_command = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"]
-    base_url = f"http://{HOST}:{port}"
+    database_url = app.config["SQLALCHEMY_DATABASE_URI"]
+    keys = Secrets(encryption_key=",".join(app.config["PORTAL_ENCRYPTION_KEYS"]))
+    settings = {"RATELIMIT_STORAGE_URI": "memory://", "JOBS_URL": jobs_url}
     with contextlib.ExitStack() as stack:
-        server_log = stack.enter_context((log_dir / "gunicorn.log").open("wb"))
-        server = subprocess.Popen(
-            server_command, cwd=PROJECT_ROOT, env=environment, stdout=server_log, stderr=subprocess.STDOUT
-        )
-        stack.callback(_stop, server)
+        server = stack.enter_context(gunicorn(database_url, keys, log_dir / "gunicorn.log", WORKERS, **settings))
         if jobs_url:
-            worker_log = stack.enter_context((log_dir / "worker.log").open("wb"))
-            worker = subprocess.Popen(
-                worker_command, cwd=PROJECT_ROOT, env=environment, stdout=worker_log, stderr=subprocess.STDOUT
-            )
-            stack.callback(_stop, worker)
-        _wait_until_ready(server, base_url, log_dir / "gunicorn.log")
-        yield base_url
+            stack.enter_context(jobs_worker(database_url, keys, log_dir / "worker.log", **settings))
+        yield server.base_url
 
 
 def signed_in(app: Flask, base_url: str, dpo_id: int) -> Client:
@@ -235,7 +172,12 @@ def test_get_start_page_while_four_response_pdfs_are_made(app, world, record_fig
         log_dir = tmp_path / mode
         log_dir.mkdir()
         with contextlib.ExitStack() as stack:
-            jobs_url = stack.enter_context(redis_server(log_dir / "redis.log")) if mode == "rq" else ""
+            jobs_url = ""
+            if mode == "rq":
+                redis_server = RedisServer(log_dir / "redis.log")
+                redis_server.start()
+                stack.callback(redis_server.kill)
+                jobs_url = redis_server.url
             base_url = stack.enter_context(portal(app, jobs_url, log_dir))
             visitor = Client(base_url)
             if mode == "rq":
@@ -245,7 +187,7 @@ def test_get_start_page_while_four_response_pdfs_are_made(app, world, record_fig
             timed, seconds, ended = while_in_flight(
                 app, visitor, signed_in(app, base_url, world.dpo_id), world.request_id
             )
-        logs = "\n".join(_tail(path) for path in sorted(log_dir.glob("*.log")))
+        logs = "\n".join(tail(path) for path in sorted(log_dir.glob("*.log")))
         assert ended == ["ready"] * PDFS, f"{mode}: the jobs ended {ended}\n{logs}"
         assert len(timed.samples) >= 2, f"{mode}: too few GET / while the PDFs were made"
         results[mode] = (timed, seconds)

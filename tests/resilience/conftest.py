@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from portal.extensions import db
 from tests.conftest import WORKER, build_app, reset_schema, worker_database
-from tests.resilience.processes import RedisServer, Secrets
+from tests.processes import RedisServer, Secrets
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from tests.resilience.forwarder import Forwarder
-from tests.resilience.processes import Browser, Reply, gunicorn, wait_for
+from tests.processes import Browser, Reply, gunicorn, wait_for
 from tests.staff import PASSWORD, code_for, make_staff
 
 pytestmark = pytest.mark.resilience

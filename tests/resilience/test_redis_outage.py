@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from portal.extensions import db
 from portal.models import Referral
-from tests.resilience.processes import Browser, gunicorn, wait_for
+from tests.processes import Browser, gunicorn, wait_for
 from tests.staff import PASSWORD, code_for, make_staff
 
 pytestmark = pytest.mark.resilience

@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.models import Referral
 from portal.models.audit import AuditEntry
 from portal.services import audit
-from tests.resilience.processes import Browser, gunicorn
+from tests.processes import Browser, gunicorn
 from tests.staff import PASSWORD, code_for, make_staff
 
 pytestmark = pytest.mark.resilience

@@ -1,6 +1,6 @@
-"""Real processes for the resilience tests: a private redis-server the test may kill, gunicorn
-serving the portal as production does, and a browser (its own cookie jar, redirects not followed)
-that can walk the referral and sign-in journeys against either."""
+"""Real processes for the resilience tests and the benchmarks: a private redis-server the test may
+kill, gunicorn serving the portal as production does, a job worker beside it, and a browser (its own
+cookie jar, redirects not followed) that can walk the referral and sign-in journeys against them."""
 
 from __future__ import annotations
 
@@ -39,6 +39,11 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return probe.getsockname()[1]
+
+
+def tail(log_path: Path, lines: int = 40) -> str:
+    """The last ``lines`` of a process's log, for a failure's message."""
+    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def wait_for(what: str, ready: object, seconds: float, every: float = 0.1) -> None:
@@ -110,15 +115,14 @@ class Server:
         return self.log_path.read_text(errors="replace").splitlines()
 
     def tail(self, lines: int = 40) -> str:
-        return "\n".join(self.log_lines()[-lines:])
+        return tail(self.log_path, lines)
 
 
-@contextlib.contextmanager
-def gunicorn(database_url: str, keys: Secrets, log_path: Path, workers: int = 2, **settings: str) -> Iterator[Server]:
-    """gunicorn serving ``wsgi:app`` as deployed (sync workers) on a free loopback port, logging
-    JSON; yields once ``/readyz`` answers 200. ``settings`` are more environment variables."""
-    port = free_port()
-    environment = {
+def portal_environment(database_url: str, keys: Secrets, **settings: str) -> dict[str, str]:
+    """The environment of a process serving the portal (gunicorn, a job worker): the test's
+    database and keys, mail kept in memory, JSON logs, and ``settings`` on top. The job queue and
+    the rate-limit storage are only ever what ``settings`` say, never the run's own."""
+    return {
         **{name: value for name, value in os.environ.items() if name not in ("JOBS_URL", "RATELIMIT_STORAGE_URI")},
         "PORTAL_ENV": "test",
         "SECRET_KEY": keys.secret_key,
@@ -128,6 +132,23 @@ def gunicorn(database_url: str, keys: Secrets, log_path: Path, workers: int = 2,
         "LOG_FORMAT": "json",
         **settings,
     }
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if it has not gone within 15 seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def gunicorn(database_url: str, keys: Secrets, log_path: Path, workers: int = 2, **settings: str) -> Iterator[Server]:
+    """gunicorn serving ``wsgi:app`` as deployed (sync workers) on a free loopback port, logging
+    JSON; yields once ``/readyz`` answers 200. ``settings`` are more environment variables."""
+    port = free_port()
     command = [
         sys.executable, "-m", "gunicorn",
         "--workers", str(workers),
@@ -135,6 +156,7 @@ def gunicorn(database_url: str, keys: Secrets, log_path: Path, workers: int = 2,
         "--graceful-timeout", "5",
         "wsgi:app",
     ]  # fmt: skip
+    environment = portal_environment(database_url, keys, **settings)
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
     server = Server(f"http://{HOST}:{port}", process, log_path)
@@ -151,12 +173,20 @@ def gunicorn(database_url: str, keys: Secrets, log_path: Path, workers: int = 2,
         wait_for(f"gunicorn answering /readyz\n{server.tail()}", ready, START_CAP_SECONDS)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
+
+
+@contextlib.contextmanager
+def jobs_worker(database_url: str, keys: Secrets, log_path: Path, **settings: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``flask --app wsgi jobs worker`` on the queue ``settings["JOBS_URL"]`` names, as deployed."""
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker"]
+    environment = portal_environment(database_url, keys, **settings)
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=environment, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        stop(process)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
