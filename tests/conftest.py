@@ -28,6 +28,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import redis.retry
 from flask import Flask
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
@@ -67,6 +68,8 @@ if "faketime" in os.environ.get("LD_PRELOAD", ""):
     # standard library pauses with it, notably subprocess polling a child it was given a timeout
     # for (pdftotext, pdfinfo, a child interpreter), so here every pause is a timed wait instead.
     time.sleep = _pause
+    # redis-py pauses between its retries with the sleep it imported (from time) before this ran.
+    redis.retry.sleep = _pause  # type: ignore[attr-defined]
     # libfaketime calls getenv from whichever thread asks the time or makes a timed wait (its
     # pthread_cond_timedwait does, and a thread waiting for the GIL waits that way every few
     # milliseconds), while pytest adds PYTEST_CURRENT_TEST to the process's environment before
