@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -20,7 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from portal.crypto import keyring
 from portal.extensions import db
 from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
-from portal.models.consent import ConsentRecord, ConsentReview, Disclosure
+from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
 from portal.models.referrals import Referral
 from portal.models.staff import StaffUser
 from portal.services import accounts, audit, references
@@ -158,14 +159,37 @@ def consent_on(case: Case, consent_id: int) -> ConsentRecord | None:
     )
 
 
+@dataclass(frozen=True)
+class ConsentShown:
+    """A consent as the case page shows it (its card and its timeline entries): plain values read
+    for the page, not a record to change."""
+
+    id: int
+    given_by: str
+    given_on: dt.date
+    method: str
+    keeps_contact_information: bool
+    privacy_notice_version: str
+    child_view_sought: bool | None
+    child_view: str | None
+    withdrawn_on: dt.date | None
+    withdrawn_by: str | None
+    withdrawn_method: str | None
+    parties: list[Any]  # the third parties it covers (rows of id and name), in the order they were recorded
+
+    @property
+    def current(self) -> bool:
+        return self.withdrawn_on is None
+
+
 @dataclass
 class TimelineEntry:
     kind: str  # note, contact, consent, consent withdrawn, review, disclosure
     on: dt.date
     at: dt.datetime
-    item: object
+    item: Any  # the columns the page shows (a read-only row), or a ConsentShown
     by: str = ""
-    revisions: list[CaseNoteRevision] = field(default_factory=list)
+    revisions: list[Any] = field(default_factory=list)
     revision_authors: dict[int, str] = field(default_factory=dict)
     approved_by: str = ""
 
@@ -178,74 +202,182 @@ def sees_note_revisions(viewer: StaffUser) -> bool:
 def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
     """Every note, contact, consent event, review and disclosure on the case (and the contacts
     logged while it was a referral), newest first. Earlier versions of notes are loaded (and
-    decrypted) only for a viewer who may see them."""
+    decrypted) only for a viewer who may see them.
+
+    The timeline is only read, so each kind of entry is one query for the columns the page shows,
+    as plain rows: no ORM objects to build and track (a long timeline is hundreds of rows), and
+    nothing decrypted that the page does not print (a disclosure's justification, say)."""
     with_revisions = sees_note_revisions(viewer)
-    notes_query = select(CaseNote).where(CaseNote.case_id == case.id)
+    notes = db.session.execute(
+        select(
+            CaseNote.id,
+            CaseNote.text,
+            CaseNote.version,
+            CaseNote.written_by_id,
+            CaseNote.written_at,
+            CaseNote.edited_at,
+        ).where(CaseNote.case_id == case.id)
+    ).all()
+    revisions: dict[int, list[Any]] = {}
     if with_revisions:
-        notes_query = notes_query.options(selectinload(CaseNote.revisions))
-    notes = db.session.scalars(notes_query).all()
-    contacts = db.session.scalars(
-        select(ContactEntry).where((ContactEntry.case_id == case.id) | (ContactEntry.referral_id == case.referral_id))
+        for revision in db.session.execute(
+            select(
+                CaseNoteRevision.note_id,
+                CaseNoteRevision.version,
+                CaseNoteRevision.text,
+                CaseNoteRevision.written_by_id,
+                CaseNoteRevision.written_at,
+            )
+            .join(CaseNote, CaseNote.id == CaseNoteRevision.note_id)
+            .where(CaseNote.case_id == case.id)
+            .order_by(CaseNoteRevision.note_id, CaseNoteRevision.version.desc())
+        ):
+            revisions.setdefault(revision.note_id, []).append(revision)
+    contacts = db.session.execute(
+        select(
+            ContactEntry.occurred_on,
+            ContactEntry.method,
+            ContactEntry.direction,
+            ContactEntry.summary,
+            ContactEntry.recorded_by_id,
+            ContactEntry.recorded_at,
+        ).where((ContactEntry.case_id == case.id) | (ContactEntry.referral_id == case.referral_id))
     ).all()
-    consents = db.session.scalars(
-        select(ConsentRecord).where(ConsentRecord.case_id == case.id).options(selectinload(ConsentRecord.parties))
+    consents = _consents_shown(case)
+    reviews = db.session.execute(
+        select(
+            ConsentReview.reviewed_on,
+            ConsentReview.outcome,
+            ConsentReview.next_due,
+            ConsentReview.recorded_by_id,
+            ConsentReview.recorded_at,
+        ).where(ConsentReview.case_id == case.id)
     ).all()
-    reviews = db.session.scalars(select(ConsentReview).where(ConsentReview.case_id == case.id)).all()
     # Only approved disclosures were shared; one awaiting approval or declined is not on the timeline.
-    disclosures = db.session.scalars(select(Disclosure).where(Disclosure.case_id == case.id, Disclosure.shared)).all()
+    disclosures = db.session.execute(
+        select(
+            Disclosure.id,
+            Disclosure.disclosed_on,
+            Disclosure.recipient,
+            Disclosure.what_was_shared,
+            Disclosure.basis,
+            Disclosure.recorded_by_id,
+            Disclosure.decided_by_id,
+            Disclosure.recorded_at,
+        ).where(Disclosure.case_id == case.id, Disclosure.shared)
+    ).all()
 
     staff_ids = {note.written_by_id for note in notes}
-    if with_revisions:
-        staff_ids |= {revision.written_by_id for note in notes for revision in note.revisions}
-    staff_ids |= {entry.recorded_by_id for entry in (*contacts, *consents, *reviews, *disclosures)}
-    staff_ids |= {consent.withdrawal_recorded_by_id for consent in consents if consent.withdrawal_recorded_by_id}
+    staff_ids |= {revision.written_by_id for versions in revisions.values() for revision in versions}
+    staff_ids |= {entry.recorded_by_id for entry in (*contacts, *reviews, *disclosures)}
+    staff_ids |= {consent.recorded_by_id for consent, _ in consents}
+    staff_ids |= {consent.withdrawal_recorded_by_id for consent, _ in consents if consent.withdrawal_recorded_by_id}
     staff_ids |= {disclosure.decided_by_id for disclosure in disclosures if disclosure.decided_by_id}
     names = accounts.staff_names(staff_ids)
 
-    entries = [
-        TimelineEntry(
-            "note",
-            london_day(note.written_at),
-            note.written_at,
-            note,
-            names.get(note.written_by_id, ""),
-            list(note.revisions) if with_revisions else [],
-            {revision.written_by_id: names.get(revision.written_by_id, "") for revision in note.revisions}
-            if with_revisions
-            else {},
+    entries = []
+    for note in notes:
+        versions = revisions.get(note.id, [])
+        entries.append(
+            TimelineEntry(
+                "note",
+                london_day(note.written_at),
+                note.written_at,
+                note,
+                names.get(note.written_by_id, ""),
+                versions,
+                {revision.written_by_id: names.get(revision.written_by_id, "") for revision in versions},
+            )
         )
-        for note in notes
-    ]
     entries += [
         TimelineEntry("contact", c.occurred_on, c.recorded_at, c, names.get(c.recorded_by_id, "")) for c in contacts
     ]
-    for consent in consents:
+    for row, consent in consents:
         entries.append(
-            TimelineEntry(
-                "consent", consent.given_on, consent.recorded_at, consent, names.get(consent.recorded_by_id, "")
-            )
+            TimelineEntry("consent", consent.given_on, row.recorded_at, consent, names.get(row.recorded_by_id, ""))
         )
         if consent.withdrawn_on:
-            withdrawn_by = names.get(consent.withdrawal_recorded_by_id or 0, "")
+            withdrawn_by = names.get(row.withdrawal_recorded_by_id or 0, "")
             entries.append(
-                TimelineEntry("consent withdrawn", consent.withdrawn_on, consent.recorded_at, consent, withdrawn_by)
+                TimelineEntry("consent withdrawn", consent.withdrawn_on, row.recorded_at, consent, withdrawn_by)
             )
     entries += [
         TimelineEntry("review", r.reviewed_on, r.recorded_at, r, names.get(r.recorded_by_id, "")) for r in reviews
     ]
-    for disclosure in disclosures:
-        entries.append(
-            TimelineEntry(
-                "disclosure",
-                disclosure.disclosed_on,
-                disclosure.recorded_at,
-                disclosure,
-                names.get(disclosure.recorded_by_id, ""),
-                approved_by=names.get(disclosure.decided_by_id or 0, ""),
-            )
+    entries += [
+        TimelineEntry(
+            "disclosure",
+            d.disclosed_on,
+            d.recorded_at,
+            d,
+            names.get(d.recorded_by_id, ""),
+            approved_by=names.get(d.decided_by_id or 0, ""),
         )
+        for d in disclosures
+    ]
     entries.sort(key=lambda entry: (entry.on, as_utc(entry.at)), reverse=True)
     return entries
+
+
+def _consents_shown(case: Case) -> list[tuple[Any, ConsentShown]]:
+    """The case's consents with the names of the parties each covers (two queries however many),
+    each beside the row it came from (who recorded it and when, for its timeline entries)."""
+    parties: dict[int, list[Any]] = {}
+    for party in db.session.execute(
+        select(ConsentParty.consent_id, ConsentParty.id, ConsentParty.name)
+        .join(ConsentRecord, ConsentRecord.id == ConsentParty.consent_id)
+        .where(ConsentRecord.case_id == case.id)
+        .order_by(ConsentParty.id)
+    ):
+        parties.setdefault(party.consent_id, []).append(party)
+    rows = db.session.execute(
+        select(
+            ConsentRecord.id,
+            ConsentRecord.given_by,
+            ConsentRecord.given_on,
+            ConsentRecord.method,
+            ConsentRecord.keeps_contact_information,
+            ConsentRecord.privacy_notice_version,
+            ConsentRecord.child_view_sought,
+            ConsentRecord.child_view,
+            ConsentRecord.withdrawn_on,
+            ConsentRecord.withdrawn_by,
+            ConsentRecord.withdrawn_method,
+            ConsentRecord.recorded_by_id,
+            ConsentRecord.recorded_at,
+            ConsentRecord.withdrawal_recorded_by_id,
+        ).where(ConsentRecord.case_id == case.id)
+    ).all()
+    return [
+        (
+            row,
+            ConsentShown(
+                row.id,
+                row.given_by,
+                row.given_on,
+                row.method,
+                row.keeps_contact_information,
+                row.privacy_notice_version,
+                row.child_view_sought,
+                row.child_view,
+                row.withdrawn_on,
+                row.withdrawn_by,
+                row.withdrawn_method,
+                parties.get(row.id, []),
+            ),
+        )
+        for row in rows
+    ]
+
+
+def parties_to_disclose_to(entries: list[TimelineEntry]) -> list[Any]:
+    """The third parties named in the case's current consents, as ``disclosures.named_parties``
+    finds them (the choices of the disclosure form), read from the timeline already loaded rather
+    than loaded and decrypted a second time."""
+    consents = [entry.item for entry in entries if entry.kind == "consent"]
+    return sorted(
+        (party for consent in consents if consent.current for party in consent.parties), key=lambda party: party.id
+    )
 
 
 def _refuse_if_closed(case: Case, field: str, doing: str) -> None:

@@ -133,11 +133,12 @@ def _render_case(
         }
     can_decide = can(current_user, "decide_casework")
     assignable = assignable_staff() if can_decide else []
+    entries = casework.timeline(case, current_user)
     return (
         render_template(
             "staff/case.html",
             case=case,
-            entries=casework.timeline(case, current_user),
+            entries=entries,
             errors=errors,
             error_anchors=anchors,
             withdrawing=withdrawing,
@@ -147,7 +148,7 @@ def _render_case(
             destruction=casework.destruction_date(case, config["RETENTION_YEARS"]),
             topic_labels=TOPICS,
             level_labels=INTERVENTION_LEVELS,
-            parties=disclosures.named_parties(case) if can_decide else [],
+            parties=casework.parties_to_disclose_to(entries) if can_decide else [],
             held_disclosures=disclosures.held_back(case, current_user) if can_decide else [],
             disclosure_status_labels=DISCLOSURE_STATUS_LABELS,
             assignable=assignable,

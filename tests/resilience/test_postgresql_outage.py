@@ -13,8 +13,8 @@ import secrets
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.resilience.forwarder import Forwarder
 from tests.processes import Browser, Reply, gunicorn, wait_for
+from tests.resilience.forwarder import Forwarder
 from tests.staff import PASSWORD, code_for, make_staff
 
 pytestmark = pytest.mark.resilience
