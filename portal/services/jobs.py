@@ -61,6 +61,15 @@ STATUS_LABELS = {
     "downloaded": "Downloaded",
     "expired": "No longer kept",
 }
+# The progress page's heading in each status, said to the person who asked.
+STATUS_HEADINGS = {
+    "queued": "Your PDF is waiting to be made",
+    "running": "Your PDF is being made",
+    "ready": "Your PDF is ready",
+    "failed": "Your PDF could not be made",
+    "downloaded": "You have downloaded this PDF",
+    "expired": "This PDF is no longer kept",
+}
 STEP_LABELS = {
     "waiting": "Waiting for a worker to start it",
     "reading": "Reading the records",
@@ -139,6 +148,15 @@ class Progress:
     @property
     def in_progress(self) -> bool:
         return self.status in IN_PROGRESS
+
+    @property
+    def heading(self) -> str:
+        return STATUS_HEADINGS[self.status]
+
+    @property
+    def kept_minutes(self) -> int:
+        """How long a finished file waits for its download, for the page to say."""
+        return int(KEPT_FOR.total_seconds()) // 60
 
 
 # Queuing ------------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from portal.crypto import keyring
 from portal.extensions import db
 from portal.job_runners import RQRunner, ThreadRunner
 from portal.models import AuditEntry, InformationRequest, Job, Referral
+from portal.models.jobs import JOB_STATUSES
 from portal.services import jobs, requests, statistics, subject_access
 from portal.services.audit import Actor
 from portal.services.clock import as_utc
@@ -315,3 +316,7 @@ def test_jobs_url_is_empty_or_redis_and_anything_else_is_refused_in_one_line():
 def test_the_worker_command_says_what_to_set_when_jobs_run_in_process(app):
     result = app.test_cli_runner().invoke(args=["jobs", "worker", "--burst"])
     assert result.exit_code != 0 and "JOBS_URL is not set" in result.output
+
+
+def test_every_status_the_table_allows_has_its_label_and_its_heading():
+    assert set(jobs.STATUS_LABELS) == set(jobs.STATUS_HEADINGS) == set(JOB_STATUSES)
