@@ -189,7 +189,7 @@ def jobs_worker(database_url: str, keys: Secrets, log_path: Path, **settings: st
         stop(process)
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None  # a 3xx comes back as the response, to be checked, not followed
 
@@ -223,7 +223,7 @@ class Browser:
         self.address = address
         self.replies: list[tuple[str, Reply]] = []
         self.opener = urllib.request.build_opener(
-            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(CookieJar()), _NoRedirect()
+            urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(CookieJar()), NoRedirect()
         )
 
     def on(self, base_url: str) -> Self:

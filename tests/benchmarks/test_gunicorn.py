@@ -27,7 +27,7 @@ from portal.extensions import db
 from tests.benchmarks.figures import sized
 from tests.conftest import build_app, empty_tables, reset_schema
 from tests.journeys import hidden_value, self_referral_answers
-from tests.processes import Secrets, gunicorn, tail
+from tests.processes import NoRedirect, Secrets, gunicorn, tail
 
 pytestmark = pytest.mark.benchmark
 
@@ -42,11 +42,6 @@ REQUEST_TIMEOUT_SECONDS = 30.0
 
 class Failure(AssertionError):
     pass
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None  # a 3xx comes back as the response, to be checked, not followed
 
 
 @dataclass
@@ -64,7 +59,7 @@ class Client:
         self.opener = urllib.request.build_opener(
             urllib.request.ProxyHandler({}),
             urllib.request.HTTPCookieProcessor(CookieJar()),
-            _NoRedirect(),
+            NoRedirect(),
         )
 
     def request(self, path: str, form: dict[str, object] | None = None) -> Response:
