@@ -9,14 +9,15 @@ FLASK := $(BIN)/flask --app wsgi
 GOVUK := node_modules/govuk-frontend/dist/govuk
 # Debian packages: the libraries WeasyPrint needs and fonts for names in any script a family may
 # write (Latin, Cyrillic and Greek; Arabic, Bengali, Devanagari, Hebrew and more from Noto; Chinese,
-# Japanese and Korean from Droid's fallback), then what the tests drive (Debian's chromium, pdftotext).
+# Japanese and Korean from Droid's fallback), then what the tests drive (Debian's chromium, pdftotext)
+# and Java for the Nu HTML Checker (npm's vnu-jar), which checks every page the browser tests saw.
 # Python's venv module and Node/npm (for the GOV.UK Frontend build) are added only when the machine
 # lacks them, so an existing toolchain is left alone.
 RUN_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 \
 	fonts-liberation fonts-dejavu-core fonts-noto-core fonts-droid-fallback \
 	$(shell $(PYTHON) -c 'import ensurepip' 2>/dev/null || echo python3-venv) \
 	$(shell command -v npm >/dev/null || echo nodejs npm)
-TEST_DEBS := chromium poppler-utils
+TEST_DEBS := chromium poppler-utils openjdk-17-jre-headless
 # The whole suite runs on every core at once (pytest-xdist: one worker process per core, each with
 # its own database; worksteal evens out the few long browser tests), the benchmarks among the rest
 # at their quick sizes, their figures in the summary as usual. `make bench` runs the benchmarks

@@ -38,3 +38,8 @@ errorlog = "-"
 
 # systemd controls the server (reload sends HUP, stop sends TERM): no second control channel.
 control_socket_disable = True
+
+# A journey's answers travel sealed in the browser's cookies until sent (portal/public/answers.py):
+# its Cookie header can reach about 50 KB, past gunicorn's default of 8190 bytes a header. nginx
+# accepts the same (large_client_header_buffers, tests/unit/test_deploy.py keeps the two in step).
+limit_request_field_size = 65536

@@ -27,6 +27,7 @@ from portal.security import init_security
 from portal.services.clock import london_date, london_time, long_date
 from portal.services.mail import Mailer
 from portal.services.roles import can
+from portal.services.service_contact import ServiceContact
 from portal.sessions import init_sessions
 from portal.staff.access import login_manager, may, staff_navigation
 
@@ -77,6 +78,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.add_template_global(staff_navigation)
     app.add_template_global(may)
     app.add_template_global(can)
+    app.jinja_env.globals["service_contact"] = ServiceContact.from_config(app.config)
 
     # Bounded before any blueprint adds a rule, so every <int:…> in the portal uses it.
     app.url_map.converters["int"] = RecordIdConverter
@@ -100,7 +102,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login_manager.init_app(app)
     app.extensions["portal_keyring"] = Keyring(app.config["PORTAL_ENCRYPTION_KEYS"])
-    app.extensions["portal_mailer"] = Mailer(app.config["MAIL_URL"], app.config["MAIL_FROM"])
+    app.extensions["portal_mailer"] = Mailer(
+        app.config["MAIL_URL"],
+        app.config["MAIL_FROM"],
+        ServiceContact.from_config(app.config).email_signature(app.config["PORTAL_URL"]),
+    )
     app.extensions["portal_jobs"] = runner_for(app)
 
     from portal import models  # noqa: F401  (registers the models with the metadata)

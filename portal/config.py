@@ -86,6 +86,33 @@ def _one_of(environ: Mapping[str, str], name: str, allowed: tuple[str, ...], def
     return raw
 
 
+def _text(environ: Mapping[str, str], name: str, default: str) -> str:
+    return environ.get(name, "").strip() or default
+
+
+def _address_lines(environ: Mapping[str, str], name: str, default: str) -> tuple[str, ...]:
+    """A postal address, its lines separated by commas (or new lines), as an envelope shows it."""
+    raw = _text(environ, name, default).replace("\n", ",")
+    return tuple(line.strip() for line in raw.split(",") if line.strip())
+
+
+# How families reach the service (design 1): fictional until the deployment names its own. The
+# telephone numbers are in Ofcom's range kept for drama (0117 496 0000 to 0999), so nobody is rung
+# by mistake, and the addresses are in the .invalid domain, which never exists.
+SERVICE_CONTACT_DEFAULTS = {
+    "SERVICE_PHONE": "0117 496 0123",
+    "SERVICE_EMAIL": "send.partnership@anytown.invalid",
+    "SERVICE_ADDRESS": "SEND Partnership Service, Anytown Council, Council Offices, Market Street, Anytown, AN1 1AA",
+    "SERVICE_HOURS": "Monday to Friday, 9:30am to 4:30pm, except bank holidays",
+    "SAFEGUARDING_PHONE": "0117 496 0200",
+    "SAFEGUARDING_OUT_OF_HOURS_PHONE": "0117 496 0300",
+    "COUNCIL_COMPLAINTS_URL": "https://www.anytown.invalid/complaints",
+    "CONTROLLER_NAME": "Anytown Council",
+    "DPO_EMAIL": "dpo@anytown.invalid",
+    "DPO_ADDRESS": "Data Protection Officer, Anytown Council, Council Offices, Market Street, Anytown, AN1 1AA",
+}
+
+
 def _proxy_hops(environ: Mapping[str, str]) -> int:
     """How many proxies in front set X-Forwarded-For. 0 unless the deployment says so, production
     included: without a proxy, that header is whatever the client chose to send."""
@@ -273,6 +300,22 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # every part of the UK's).
         "SERVICE_NATION": _one_of(environ, "SERVICE_NATION", tuple(NATIONS), DEFAULT_NATION),
         "VOLUNTEER_AGREEMENT_VERSION": environ.get("VOLUNTEER_AGREEMENT_VERSION", "").strip() or "2026-1",
+        # How families reach the service and who answers for their data: the contact page, the
+        # footer's link, every confirmation, e-mail and subject access PDF (services/service_contact.py).
+        "SERVICE_PHONE": _text(environ, "SERVICE_PHONE", SERVICE_CONTACT_DEFAULTS["SERVICE_PHONE"]),
+        "SERVICE_EMAIL": _text(environ, "SERVICE_EMAIL", SERVICE_CONTACT_DEFAULTS["SERVICE_EMAIL"]),
+        "SERVICE_ADDRESS": _address_lines(environ, "SERVICE_ADDRESS", SERVICE_CONTACT_DEFAULTS["SERVICE_ADDRESS"]),
+        "SERVICE_HOURS": _text(environ, "SERVICE_HOURS", SERVICE_CONTACT_DEFAULTS["SERVICE_HOURS"]),
+        "SAFEGUARDING_PHONE": _text(environ, "SAFEGUARDING_PHONE", SERVICE_CONTACT_DEFAULTS["SAFEGUARDING_PHONE"]),
+        "SAFEGUARDING_OUT_OF_HOURS_PHONE": _text(
+            environ, "SAFEGUARDING_OUT_OF_HOURS_PHONE", SERVICE_CONTACT_DEFAULTS["SAFEGUARDING_OUT_OF_HOURS_PHONE"]
+        ),
+        "COUNCIL_COMPLAINTS_URL": _text(
+            environ, "COUNCIL_COMPLAINTS_URL", SERVICE_CONTACT_DEFAULTS["COUNCIL_COMPLAINTS_URL"]
+        ),
+        "CONTROLLER_NAME": _text(environ, "CONTROLLER_NAME", SERVICE_CONTACT_DEFAULTS["CONTROLLER_NAME"]),
+        "DPO_EMAIL": _text(environ, "DPO_EMAIL", SERVICE_CONTACT_DEFAULTS["DPO_EMAIL"]),
+        "DPO_ADDRESS": _address_lines(environ, "DPO_ADDRESS", SERVICE_CONTACT_DEFAULTS["DPO_ADDRESS"]),
         # A parent may take well over an hour over a referral: the CSRF token lives as long as the
         # browser session instead of Flask-WTF's default hour, so a slow writer loses nothing.
         "WTF_CSRF_TIME_LIMIT": None,

@@ -93,6 +93,11 @@ def identity_key(full_name: str, date_of_birth: dt.date) -> str:
     return f"{name_letters(full_name)}|{date_of_birth.isoformat()}"
 
 
+def postcode_letters(postcode: str) -> str:
+    """A postcode reduced to its letters and digits in capitals: "ba1 1aa" finds "BA1 1AA"."""
+    return "".join(char for char in unicodedata.normalize("NFKC", postcode).upper() if char.isalnum())
+
+
 def name_letters(full_name: str) -> str:
     """A name reduced to its letters and digits, case folded: what two spellings of one name share."""
     return "".join(char for char in unicodedata.normalize("NFKC", full_name).casefold() if char.isalnum())

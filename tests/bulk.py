@@ -41,7 +41,14 @@ from portal.crypto import EncryptedDate, EncryptedText, Keyring, normalise_email
 from portal.extensions import db
 from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
 from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
-from portal.models.referrals import WITHDRAWAL_METHODS, ConsentAttestation, Person, PrivacyNoticeVersion, Referral
+from portal.models.referrals import (
+    WITHDRAWAL_METHODS,
+    ConsentAttestation,
+    Person,
+    PrivacyNoticeVersion,
+    Referral,
+    person_lookup_keys,
+)
 from portal.services import clock, references
 from portal.services.case_codes import INTERVENTION_LEVELS, TOPICS
 from portal.services.clock import add_months, london_day
@@ -135,13 +142,24 @@ class Tokens:
         def encrypted(plaintexts: list[str]) -> list[str]:
             return [keyring.encrypt(plaintext) for plaintext in plaintexts]
 
+        def hashed(column: str, **plaintext: Any) -> str:
+            """The look-up hash the model's event would store (``person_lookup_keys``)."""
+            keys = person_lookup_keys(plaintext.get("full_name"), plaintext.get("born"), plaintext.get("postcode"))
+            return keyring.lookup_hash(keys[column])  # type: ignore[arg-type]
+
         today = clock.london_today()
-        self.child_name = encrypted(names())
-        self.parent_name = encrypted(names())
-        self.referrer_name = encrypted(names())
+        # Names, dates of birth and postcodes with the keyed hashes the search by person finds.
+        self.child_names, self.parent_names, self.referrer_names = names(), names(), names()
+        self.child_name = encrypted(self.child_names)
+        self.parent_name = encrypted(self.parent_names)
+        self.referrer_name = encrypted(self.referrer_names)
+        self.child_name_hash = [hashed("name_hash", full_name=name) for name in self.child_names]
+        self.parent_name_hash = [hashed("name_hash", full_name=name) for name in self.parent_names]
+        self.referrer_name_hash = [hashed("name_hash", full_name=name) for name in self.referrer_names]
         # Kept in the clear too, so each referral's age band is worked out as submission does.
         self.born = [today - dt.timedelta(days=rng.randrange(2 * 365, 24 * 365)) for _ in range(VARIANTS)]
         self.date_of_birth = encrypted([born.isoformat() for born in self.born])
+        self.birth_date_hash = [hashed("birth_date_hash", born=born) for born in self.born]
         emails = [f"family{number}@example.com" for number in range(VARIANTS)]
         self.email = encrypted(emails)
         self.email_hash = [keyring.lookup_hash(normalise_email(email)) for email in emails]
@@ -151,7 +169,9 @@ class Tokens:
         self.phone = encrypted([f"07700 900{number:03d}" for number in range(VARIANTS)])
         self.referrer_phone = encrypted([f"01632 960{number:03d}" for number in range(VARIANTS)])
         self.address = encrypted([f"{number + 1} Example Street\nBath" for number in range(VARIANTS)])
-        self.postcode = encrypted([f"BA1 {number % 10}AA" for number in range(VARIANTS)])
+        postcodes = [f"BA1 {number % 10}AA" for number in range(VARIANTS)]
+        self.postcode = encrypted(postcodes)
+        self.postcode_hash = [hashed("postcode_hash", postcode=postcode) for postcode in postcodes]
         self.organisation = encrypted([SCHOOLS[number % len(SCHOOLS)] for number in range(VARIANTS)])
         self.job_title = encrypted([JOB_TITLES[number % len(JOB_TITLES)] for number in range(VARIANTS)])
         self.school = encrypted([SCHOOLS[number % len(SCHOOLS)] for number in range(VARIANTS)])
@@ -250,24 +270,43 @@ def insert_referrals(app: Flask, count: int, seed: int | None = None, batch: int
                 "phone": token(tokens.phone),
                 "address": token(tokens.address) if preferred == "letter" or rng.random() < 0.5 else None,
                 "postcode": None,
+                "postcode_hash": None,
             }
             if contact["address"]:
-                contact["postcode"] = token(tokens.postcode)
-            blank = dict.fromkeys(("email", "email_hash", "phone", "address", "postcode"))
-            person = {"referral_id": referral_id, "date_of_birth": None, "organisation": None, "job_title": None}
+                postcode = rng.randrange(VARIANTS)
+                contact["postcode"] = tokens.postcode[postcode]
+                contact["postcode_hash"] = tokens.postcode_hash[postcode]
+            blank = dict.fromkeys(("email", "email_hash", "phone", "address", "postcode", "postcode_hash"))
+            person = {
+                "referral_id": referral_id,
+                "date_of_birth": None,
+                "birth_date_hash": None,
+                "organisation": None,
+                "job_title": None,
+            }
+            child = rng.randrange(VARIANTS)
             rows[PEOPLE].append(
                 {
                     **person,
                     **(blank if parent else contact),
                     "role": "child",
-                    "full_name": token(tokens.child_name),
+                    "full_name": tokens.child_name[child],
+                    "name_hash": tokens.child_name_hash[child],
                     "date_of_birth": tokens.date_of_birth[born],
+                    "birth_date_hash": tokens.birth_date_hash[born],
                 }
             )
             people += 1
             if parent:
+                named = rng.randrange(VARIANTS)
                 rows[PEOPLE].append(
-                    {**person, **contact, "role": "parent_carer", "full_name": token(tokens.parent_name)}
+                    {
+                        **person,
+                        **contact,
+                        "role": "parent_carer",
+                        "full_name": tokens.parent_name[named],
+                        "name_hash": tokens.parent_name_hash[named],
+                    }
                 )
                 people += 1
             if route == "professional":
@@ -277,6 +316,7 @@ def insert_referrals(app: Flask, count: int, seed: int | None = None, batch: int
                         **person,
                         "role": "referrer",
                         "full_name": tokens.referrer_name[referrer],
+                        "name_hash": tokens.referrer_name_hash[referrer],
                         "organisation": tokens.organisation[referrer],
                         "job_title": tokens.job_title[referrer],
                         "email": tokens.referrer_email[referrer],
@@ -284,6 +324,7 @@ def insert_referrals(app: Flask, count: int, seed: int | None = None, batch: int
                         "phone": tokens.referrer_phone[referrer],
                         "address": None,
                         "postcode": None,
+                        "postcode_hash": None,
                     }
                 )
                 people += 1

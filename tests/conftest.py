@@ -140,6 +140,10 @@ def pytest_configure(config: pytest.Config) -> None:
     from tests.benchmarks.figures import BenchmarkFigures
 
     config.pluginmanager.register(BenchmarkFigures(), "benchmark-figures")
+    # The Nu HTML Checker over every page the browser tests were served, once, at the run's end.
+    from tests.browser.html_checker import HtmlChecker
+
+    config.pluginmanager.register(HtmlChecker(config), "html-checker")
 
 
 @pytest.fixture(autouse=True)

@@ -50,6 +50,7 @@ def professional_answers(**overrides: object) -> dict[str, object]:
         "child_name": "Tomasz Kowalski",
         "child_date_of_birth": ["2", "9", "2012"],
         "school_or_setting": "Riverside Primary School",
+        "contact_through": "parent_carer",
         "parent_carer_name": "Anna Kowalska",
         "email": "anna.k@example.com",
         "phone": "07700 900123",
@@ -135,18 +136,33 @@ def hidden_value(html: str, name: str) -> str:
     return match.group(1)
 
 
+def walk(client, path: str, answers: dict[str, object]):
+    """Answer every question page of the journey starting at ``path`` from ``answers`` (each page
+    takes the answers it asks), following the redirects; returns the check-answers page when the
+    answers are valid, else the first page that refused them."""
+    token = client.csrf_token(path)
+    response = client.post(path, data={**answers, "csrf_token": token})
+    for _ in range(20):  # more than any journey's pages
+        if response.status_code not in (302, 303):
+            return response
+        location = response.headers["Location"]
+        if location.split("?")[0].endswith("/check"):
+            # The check page itself sends the person back to a page with a problem, if any.
+            return client.get(location, follow_redirects=True)
+        response = client.post(location, data={**answers, "csrf_token": token})
+    raise AssertionError(f"the journey from {path} never reached its check page")
+
+
 def start(client, route: str, answers: dict[str, object]):
-    """Fill in the form page; returns the response (check-answers page when the answers are valid)."""
-    token = client.csrf_token(f"/refer/{route}")
-    return client.post(f"/refer/{route}", data={**answers, "csrf_token": token})
+    """Fill in the referral's question pages; returns the check-answers page when the answers are valid."""
+    return walk(client, f"/refer/{route}", answers)
 
 
 def send(client, route: str, check_page, agree: bool = True, **extra: str):
-    """Press "Accept and send" on a check-answers page."""
+    """Press "Accept and send" on a check-answers page (the answers are the ones kept in the browser)."""
     html = check_page.get_data(as_text=True)
     data = {
         "csrf_token": hidden_value(html, "csrf_token"),
-        "sealed": hidden_value(html, "sealed"),
         "privacy_version": hidden_value(html, "privacy_version"),
         "send": "yes",
         **extra,
@@ -157,15 +173,15 @@ def send(client, route: str, check_page, agree: bool = True, **extra: str):
 
 
 def request_start(client, kind: str, answers: dict[str, object]):
-    """Fill in a request form (records, foi or complaint); the check-answers page when the answers are valid."""
-    token = client.csrf_token(f"/requests/{kind}")
-    return client.post(f"/requests/{kind}", data={**answers, "csrf_token": token})
+    """Fill in a request's question pages (records, foi or complaint); the check-answers page when
+    the answers are valid."""
+    return walk(client, f"/requests/{kind}", answers)
 
 
 def request_send(client, kind: str, check_page, declare: bool = True, **extra: str):
     """Press the send button on a request's check-answers page, ticking the declaration if ``declare``."""
     html = check_page.get_data(as_text=True)
-    data = {"csrf_token": hidden_value(html, "csrf_token"), "sealed": hidden_value(html, "sealed"), "send": "yes"}
+    data = {"csrf_token": hidden_value(html, "csrf_token"), "send": "yes"}
     if declare:
         data["declared"] = "yes"
     return client.post(f"/requests/{kind}/check", data={**data, **extra})

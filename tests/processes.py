@@ -260,20 +260,21 @@ class Browser:
         return hidden_value(self.expect(self.get(path), 200, f"GET {path}").body, "csrf_token")
 
     def check_page(self, route: str) -> Reply:
-        """The referral form filled in and sent: its check-answers page, ready to send."""
-        answers = self_referral_answers() if route == "self" else professional_answers()
-        return self.expect(
-            self.post(f"/refer/{route}", {**answers, "csrf_token": self.csrf(f"/refer/{route}")}),
-            200,
-            f"POST /refer/{route}",
-        )
+        """The referral's question pages answered, each redirecting to the next: its
+        check-answers page, ready to send (the answers kept in this browser's cookies)."""
+        answers = {**(self_referral_answers() if route == "self" else professional_answers())}
+        answers["csrf_token"] = self.csrf(f"/refer/{route}")
+        reply = self.post(f"/refer/{route}", answers)
+        while reply.status == 303 and not reply.location.endswith("/check"):
+            reply = self.post(reply.location.removeprefix(self.base_url), answers)
+        self.expect(reply, 303, f"POST /refer/{route}")
+        return self.expect(self.get(f"/refer/{route}/check"), 200, f"GET /refer/{route}/check")
 
     def send(self, route: str, check_page: Reply) -> Reply:
         return self.post(
             f"/refer/{route}/check",
             {
                 "csrf_token": hidden_value(check_page.body, "csrf_token"),
-                "sealed": hidden_value(check_page.body, "sealed"),
                 "privacy_version": hidden_value(check_page.body, "privacy_version"),
                 "privacy_agreed": "yes",
                 "send": "yes",

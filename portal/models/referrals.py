@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.crypto import EncryptedDate, EncryptedText, LookupHash, identity_key, keyring
+from portal.crypto import (
+    EncryptedDate,
+    EncryptedText,
+    LookupHash,
+    identity_key,
+    keyring,
+    name_letters,
+    postcode_letters,
+)
 from portal.extensions import db
 
 if TYPE_CHECKING:
@@ -135,6 +143,11 @@ class Person(db.Model):
     # Keyed hash of name and date of birth, so a subject access request can find a person's
     # records without decrypting everyone's (``portal.crypto.identity_key``).
     identity_hash: Mapped[str | None] = mapped_column(LookupHash, index=True)
+    # Keyed hashes of the name, the date of birth and the postcode each on its own, so staff find
+    # a family by any one of them without decrypting everyone (``person_lookup_keys``).
+    name_hash: Mapped[str | None] = mapped_column(LookupHash, index=True)
+    birth_date_hash: Mapped[str | None] = mapped_column(LookupHash, index=True)
+    postcode_hash: Mapped[str | None] = mapped_column(LookupHash, index=True)
     email: Mapped[str | None] = mapped_column(EncryptedText)
     email_hash: Mapped[str | None] = mapped_column(LookupHash, index=True)
     phone: Mapped[str | None] = mapped_column(EncryptedText)
@@ -146,14 +159,30 @@ class Person(db.Model):
     referral: Mapped[Referral] = relationship(back_populates="people")
 
 
+PERSON_LOOKUP_HASHES = ("identity_hash", "name_hash", "birth_date_hash", "postcode_hash")
+
+
+def person_lookup_keys(
+    full_name: str | None, date_of_birth: dt.date | None, postcode: str | None
+) -> dict[str, str | None]:
+    """What each of a person's look-up hashes is made from: the one place they are normalised, for
+    the model, key rotation, the migration that filled them and the searches that use them. A
+    name matches whatever its case, spacing, hyphens and apostrophes (``name_letters``)."""
+    return {
+        "identity_hash": identity_key(full_name, date_of_birth) if full_name and date_of_birth else None,
+        "name_hash": (name_letters(full_name) or None) if full_name else None,
+        "birth_date_hash": date_of_birth.isoformat() if date_of_birth else None,
+        "postcode_hash": (postcode_letters(postcode) or None) if postcode else None,
+    }
+
+
 @event.listens_for(Person, "before_insert")
 @event.listens_for(Person, "before_update")
-def _keep_identity_hash(mapper: object, connection: object, person: Person) -> None:
-    """Whoever writes a person, the name-and-birthday look-up stays true to what is stored."""
-    if person.full_name and person.date_of_birth:
-        person.identity_hash = keyring().lookup_hash(identity_key(person.full_name, person.date_of_birth))
-    else:
-        person.identity_hash = None
+def _keep_lookup_hashes(mapper: object, connection: object, person: Person) -> None:
+    """Whoever writes a person, the look-ups stay true to what is stored."""
+    ring = keyring()
+    for column, key in person_lookup_keys(person.full_name, person.date_of_birth, person.postcode).items():
+        setattr(person, column, ring.lookup_hash(key) if key else None)
 
 
 class ConsentAttestation(db.Model):

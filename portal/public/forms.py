@@ -53,6 +53,7 @@ from portal.services.validation import DateParts, InvalidInput
 
 HONEYPOT = "website"
 CONTACT_LABELS = {"email": "Email", "phone": "Telephone", "letter": "Letter"}
+CONTACT_THROUGH_LABELS = {"parent_carer": "A parent or carer", "young_person": "The young person directly"}
 
 
 def checked(rule: Callable[[Any], Any], optional: bool = False) -> Callable[[Any, Field], None]:
@@ -296,8 +297,11 @@ class ProfessionalReferralForm(PublicForm):
         "referrer_email",
         "referrer_phone",
         *CHILD_FIELDS,
+        "contact_through",
         "parent_carer_name",
-        *CONTACT_FIELDS,
+        # The way to contact the family is asked first: it decides which details are needed.
+        "preferred_contact",
+        *(name for name in CONTACT_FIELDS if name != "preferred_contact"),
         "reason",
         "consent_given_by",
         "consent_given_on",
@@ -327,9 +331,13 @@ class ProfessionalReferralForm(PublicForm):
         description="For example, the name of their school or nursery, or ‘not in education’",
         validators=[checked(text_rule("their school, college or other setting"))],
     )
+    contact_through = ChoiceField(
+        "Should we contact a parent or carer, or the young person directly?",
+        choices=list(CONTACT_THROUGH_LABELS.items()),
+        message="Select whether we should contact a parent or carer, or the young person directly",
+    )
     parent_carer_name = TextField(
         "Parent or carer's full name",
-        description="Leave this empty if we should contact the young person directly",
         validators=[checked(text_rule("the parent or carer's full name", validation.NAME_MAX), optional=True)],
     )
     reason = LongTextField(
@@ -357,12 +365,24 @@ class ProfessionalReferralForm(PublicForm):
             statement_confirmed=bool(self.consent_confirmed.data),
         )
 
+    def family_contact(self) -> str | None:
+        """The parent or carer to contact, or None when the service contacts the young person."""
+        return self.parent_carer_name.data if self.contact_through.data != "young_person" else None
+
     def check_cross_field(self) -> None:
         super().check_cross_field()
         attestation = self.attestation()
         self.add_problems(attestation_problems(attestation))
+        if self.contact_through.data == "parent_carer" and not (
+            self.parent_carer_name.data or self.parent_carer_name.errors
+        ):
+            self.add_problems({"parent_carer_name": "Enter the parent or carer's full name"})
         if not self.parent_carer_name.errors:
-            self.add_problems(family_contact_problems(self.parent_carer_name.data, attestation))
+            problems = family_contact_problems(self.family_contact(), attestation)
+            if problems and self.contact_through.data == "young_person":
+                # The answer to put right is whom to contact, asked on its own page.
+                problems = {"contact_through": "A parent or carer gave consent: select that we should contact them"}
+            self.add_problems(problems)
 
     def answers(self) -> ProfessionalReferral:
         return ProfessionalReferral(
@@ -374,7 +394,7 @@ class ProfessionalReferralForm(PublicForm):
                 phone=self.referrer_phone.data,
             ),
             child=_child(self),
-            parent_carer_name=self.parent_carer_name.data,
+            parent_carer_name=self.family_contact(),
             contact=self.contact(),
             reason=self.reason.data,
             attestation=self.attestation(),
@@ -455,13 +475,14 @@ class SubjectAccessForm(RequestForm):
         HONEYPOT,
         "acting_as",
         "authority",
-        "full_name",
         "subject_name",
+        "full_name",
         "subject_other_names",
         "subject_date_of_birth",
         "reference_given",
+        "preferred_contact",
+        *(name for name in CONTACT_FIELDS if name != "preferred_contact"),
         "wanted",
-        *CONTACT_FIELDS,
         "identity_check",
     )
 
@@ -469,14 +490,12 @@ class SubjectAccessForm(RequestForm):
         "Who is asking?", choices=list(ACTING_AS_LABELS.items()), message="Select who is asking for the records"
     )
     authority = TextField(
-        "If you are acting with the person’s authority, how are you entitled to act for them?",
-        description="For example, you hold a lasting power of attorney for them, or you are their solicitor. "
-        "Leave this empty if you are not acting with someone’s authority.",
+        "How are you entitled to act for them?",
+        description="For example, you hold a lasting power of attorney for them, or you are their solicitor.",
         validators=[checked(text_rule("how you are entitled to act for them"), optional=True)],
     )
     subject_name = TextField(
         "Their full name",
-        description="Leave this empty if you are asking for your own records",
         validators=[
             checked(text_rule("the full name of the person whose records you want", validation.NAME_MAX), optional=True)
         ],
@@ -633,17 +652,16 @@ class SummarySection:
     rows: list[SummaryRow]
 
 
-def _contact_rows(form: PublicForm, how: str) -> list[SummaryRow]:
+def _contact_rows(form: PublicForm, how: str, method_first: bool = False) -> list[SummaryRow]:
+    """The contact details, with the way chosen last, or first where the question pages ask it first."""
     contact = form.contact()
     address = "\n".join(part for part in (contact.address, contact.postcode) if part)
     rows = [SummaryRow("Email address", contact.email or "Not given", "email")]
     if form.phone is not None:
         rows.append(SummaryRow("Telephone number", contact.phone or "Not given", "phone"))
-    return [
-        *rows,
-        SummaryRow("Address", address or "Not given", "address_line_1"),
-        SummaryRow(how, form.preferred_contact.labels.get(contact.preferred, ""), "preferred_contact"),
-    ]
+    rows.append(SummaryRow("Address", address or "Not given", "address_line_1"))
+    method = SummaryRow(how, form.preferred_contact.labels.get(contact.preferred, ""), "preferred_contact")
+    return [method, *rows] if method_first else [*rows, method]
 
 
 def _child_rows(form: Any) -> list[SummaryRow]:
@@ -683,12 +701,13 @@ def professional_summary(form: ProfessionalReferralForm) -> list[SummarySection]
         SummarySection(
             "The family",
             [
-                SummaryRow(
-                    "Parent or carer",
-                    form.parent_carer_name.data or "None given: contact the young person",
-                    "parent_carer_name",
+                SummaryRow("Who to contact", CONTACT_THROUGH_LABELS[form.contact_through.data], "contact_through"),
+                *(
+                    [SummaryRow("Parent or carer", form.parent_carer_name.data, "parent_carer_name")]
+                    if form.family_contact()
+                    else []
                 ),
-                *_contact_rows(form, "How to contact the family"),
+                *_contact_rows(form, "How to contact the family", method_first=True),
             ],
         ),
         SummarySection("Reason for referral", [SummaryRow("Reason and support needed", form.reason.data, "reason")]),
@@ -720,7 +739,7 @@ def subject_access_summary(form: SubjectAccessForm) -> list[SummarySection]:
         SummarySection("About you", about_you),
         SummarySection("Your records" if acting_as == "self" else "The person whose records you want", subject),
         SummarySection("What you want", [SummaryRow("Information wanted", form.wanted.data, "wanted")]),
-        SummarySection("Contact details", _contact_rows(form, "How to receive the copy")),
+        SummarySection("Contact details", _contact_rows(form, "How to receive the copy", method_first=True)),
         SummarySection(
             "Checking your identity",
             [SummaryRow("How we can check", IDENTITY_CHECK_LABELS[form.identity_check.data], "identity_check")],

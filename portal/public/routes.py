@@ -1,8 +1,10 @@
-"""Public pages, the two referral journeys and the three information request journeys: form,
-check your answers, confirmation.
+"""Public pages, the two referral journeys and the three information request journeys: question
+pages, check your answers, confirmation.
 
-Answers live only in the pages until the person sends them: the check page carries them sealed
-(``portal.services.sealing``), so an abandoned form leaves nothing on the server.
+Every step is post, redirect, get: a question page's answers are posted, kept and followed by a
+redirect to the next page or to the check page, which has its own URL, so Back and refresh never
+resubmit anything. Until the person sends them, the answers are kept sealed in their browser
+(``portal.public.answers``), so an abandoned form leaves nothing on the server.
 """
 
 from __future__ import annotations
@@ -12,15 +14,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import MultiDict
 
 from portal.extensions import limiter
 from portal.models.requests import InformationRequest
+from portal.public import answers as answers_cookies
 from portal.public.forms import (
     HONEYPOT,
     ComplaintForm,
+    DateField,
     FeedbackForm,
     FoiRequestForm,
     ProfessionalReferralForm,
@@ -35,9 +39,22 @@ from portal.public.forms import (
     self_referral_summary,
     subject_access_summary,
 )
+from portal.public.pages import (
+    COMPLAINT_FIELDS,
+    FOI_FIELDS,
+    PROFESSIONAL_PAGES,
+    SELF_REFERRAL_FIELDS,
+    SUBJECT_ACCESS_PAGES,
+    QuestionPage,
+    asked_pages,
+    next_page,
+    one_page,
+    page_of,
+    previous_page,
+)
 from portal.rendering import blank_form_page
 from portal.request_time import request_now, request_today
-from portal.services import feedback, referrals
+from portal.services import feedback, referrals, sealing
 from portal.services import requests as information_requests
 from portal.services.consent import (
     ConsentMissing,
@@ -49,7 +66,7 @@ from portal.services.feedback import FeedbackLinkUnusable
 from portal.services.mail import Mailer, masked_address
 from portal.services.referrals import PrivacyAgreement, UnreachableFamily
 from portal.services.requests import DeclarationMissing, RequestRefused
-from portal.services.sealing import SealBroken, seal, unseal
+from portal.services.sealing import SealBroken, Sealed, SealExpired
 
 bp = Blueprint("public", __name__)
 
@@ -65,7 +82,7 @@ class Journey:
     name: str
     title: str
     form_class: type[PublicForm]
-    form_template: str
+    pages: tuple[QuestionPage, ...]  # in the order asked; the first has the journey's own URL
     summary: Callable[[Any], list[SummarySection]]
     submit: Callable[..., Any]
     agreement_label: str
@@ -76,7 +93,7 @@ SELF = Journey(
     name="self",
     title="Refer yourself or your child",
     form_class=SelfReferralForm,
-    form_template="public/refer_self.html",
+    pages=one_page("public/refer_self.html", "Refer yourself or your child", SELF_REFERRAL_FIELDS),
     summary=self_referral_summary,
     submit=referrals.submit_self_referral,
     agreement_label="I have read the privacy notice and I agree to the SEND Partnership Service keeping "
@@ -87,7 +104,7 @@ PROFESSIONAL = Journey(
     name="professional",
     title="Refer a family as a professional",
     form_class=ProfessionalReferralForm,
-    form_template="public/refer_professional.html",
+    pages=PROFESSIONAL_PAGES,
     summary=professional_summary,
     submit=referrals.submit_professional_referral,
     agreement_label="I have read the privacy notice, which says how the service will use my details and "
@@ -104,7 +121,7 @@ class RequestJourney:
     title: str
     noun: str
     form_class: type[RequestForm]
-    form_template: str
+    pages: tuple[QuestionPage, ...]  # in the order asked; the first has the journey's own URL
     confirmation_template: str
     summary: Callable[[Any], list[SummarySection]]
     submit: Callable[[Any, bool, str, Mailer, dt.datetime], InformationRequest]
@@ -117,7 +134,7 @@ RECORDS = RequestJourney(
     title="Ask for a copy of your records",
     noun="request",
     form_class=SubjectAccessForm,
-    form_template="public/request_records.html",
+    pages=SUBJECT_ACCESS_PAGES,
     confirmation_template="public/request_records_sent.html",
     summary=subject_access_summary,
     submit=information_requests.submit_subject_access,
@@ -131,7 +148,7 @@ FOI = RequestJourney(
     title="Make a Freedom of Information request",
     noun="request",
     form_class=FoiRequestForm,
-    form_template="public/request_foi.html",
+    pages=one_page("public/request_foi.html", "Make a Freedom of Information request", FOI_FIELDS),
     confirmation_template="public/request_foi_sent.html",
     summary=foi_summary,
     submit=lambda answers, declared, key, mailer, now: information_requests.submit_foi(answers, key, mailer, now),
@@ -142,7 +159,9 @@ COMPLAINT = RequestJourney(
     title="Complain about how we handled your personal data",
     noun="complaint",
     form_class=ComplaintForm,
-    form_template="public/request_complaint.html",
+    pages=one_page(
+        "public/request_complaint.html", "Complain about how we handled your personal data", COMPLAINT_FIELDS
+    ),
     confirmation_template="public/request_complaint_sent.html",
     summary=complaint_summary,
     submit=lambda answers, declared, key, mailer, now: information_requests.submit_complaint(answers, key, mailer, now),
@@ -165,25 +184,42 @@ def accessibility() -> ResponseReturnValue:
     return render_template("public/accessibility.html")
 
 
+@bp.get("/contact")
+def contact() -> ResponseReturnValue:
+    return render_template("public/contact.html")
+
+
 @bp.route("/refer/<any(self, professional):route>", methods=["GET", "POST"])
 @form_posts
 def refer(route: str) -> ResponseReturnValue:
     journey = JOURNEYS[route]
-    if request.method != "POST":  # GET or HEAD: nothing sent yet
-        return _blank_form(journey)
-    form = journey.form_class()
-    if form.validate():
-        return _render_check(journey, form, _seal_answers())
-    return _render_form(journey, form)
+    return _question_page(journey, journey.pages[0])
+
+
+@bp.route("/refer/<any(self, professional):route>/<slug>", methods=["GET", "POST"])
+@form_posts
+def refer_page(route: str, slug: str) -> ResponseReturnValue:
+    journey = JOURNEYS[route]
+    return _question_page(journey, _page_named(journey, slug))
+
+
+@bp.get("/refer/<any(self, professional):route>/check")
+def check(route: str) -> ResponseReturnValue:
+    journey = JOURNEYS[route]
+    opened = _open_answers(journey)
+    if not isinstance(opened, _Opened):
+        return opened
+    return _render_check(journey, opened.form)
 
 
 @bp.post("/refer/<any(self, professional):route>/check")
 @form_posts
-def check(route: str) -> ResponseReturnValue:
+def send(route: str) -> ResponseReturnValue:
     journey = JOURNEYS[route]
-    form, sealed, submission_key = _reopen(journey.form_class)
-    if request.form.get("change") or not form.validate():
-        return _render_form(journey, form)
+    opened = _open_answers(journey)
+    if not isinstance(opened, _Opened):
+        return opened
+    form = opened.form
     agreement = PrivacyAgreement(
         agreed=request.form.get("privacy_agreed") == "yes",
         version_shown=request.form.get("privacy_version"),
@@ -192,15 +228,14 @@ def check(route: str) -> ResponseReturnValue:
     answers = form.answers()
     try:
         referral = journey.submit(
-            answers, agreement, submission_key, current_app.extensions["portal_mailer"], request_now()
+            answers, agreement, opened.sealed.submission_key, current_app.extensions["portal_mailer"], request_now()
         )
     except (ConsentMissing, PrivacyNoticeChanged) as refusal:
-        return _render_check(journey, form, sealed, agreement_error=str(refusal))
+        return _render_check(journey, form, agreement_error=str(refusal))
     except (IncompleteAttestation, UnreachableFamily) as refusal:
-        form.add_problems(refusal.problems)
-        return _render_form(journey, form)
+        return _show_problems(journey, form, refusal.problems)
     _keep_confirmation(route, referral.reference, journey.acknowledged_at(answers))
-    return redirect(url_for("public.confirmation", route=route))
+    return _sent(journey, url_for("public.confirmation", route=route))
 
 
 @bp.get("/refer/<any(self, professional):route>/confirmation")
@@ -215,32 +250,45 @@ def confirmation(route: str) -> ResponseReturnValue:
 @form_posts
 def request_form(kind: str) -> ResponseReturnValue:
     journey = REQUEST_JOURNEYS[kind]
-    if request.method != "POST":  # GET or HEAD: nothing sent yet
-        return _blank_form(journey)
-    form = journey.form_class()
-    if form.validate():
-        return _render_request_check(journey, form, _seal_answers())
-    return _render_form(journey, form)
+    return _question_page(journey, journey.pages[0])
+
+
+@bp.route("/requests/<any(records, foi, complaint):kind>/<slug>", methods=["GET", "POST"])
+@form_posts
+def request_page(kind: str, slug: str) -> ResponseReturnValue:
+    journey = REQUEST_JOURNEYS[kind]
+    return _question_page(journey, _page_named(journey, slug))
+
+
+@bp.get("/requests/<any(records, foi, complaint):kind>/check")
+def request_check(kind: str) -> ResponseReturnValue:
+    journey = REQUEST_JOURNEYS[kind]
+    opened = _open_answers(journey)
+    if not isinstance(opened, _Opened):
+        return opened
+    return _render_request_check(journey, opened.form)
 
 
 @bp.post("/requests/<any(records, foi, complaint):kind>/check")
 @form_posts
-def request_check(kind: str) -> ResponseReturnValue:
+def request_send(kind: str) -> ResponseReturnValue:
     journey = REQUEST_JOURNEYS[kind]
-    form, sealed, submission_key = _reopen(journey.form_class)
-    if request.form.get("change") or not form.validate():
-        return _render_form(journey, form)
+    opened = _open_answers(journey)
+    if not isinstance(opened, _Opened):
+        return opened
+    form = opened.form
     declared = request.form.get("declared") == "yes"
     answers = form.answers()
     try:
-        sent = journey.submit(answers, declared, submission_key, current_app.extensions["portal_mailer"], request_now())
+        sent = journey.submit(
+            answers, declared, opened.sealed.submission_key, current_app.extensions["portal_mailer"], request_now()
+        )
     except DeclarationMissing as refusal:
-        return _render_request_check(journey, form, sealed, declaration_error=str(refusal))
+        return _render_request_check(journey, form, declaration_error=str(refusal))
     except RequestRefused as refusal:
-        form.add_problems(refusal.problems)
-        return _render_form(journey, form)
+        return _show_problems(journey, form, refusal.problems)
     _keep_confirmation(kind, sent.reference, answers.requester.email, sent.due_on)
-    return redirect(url_for("public.request_confirmation", kind=kind))
+    return _sent(journey, url_for("public.request_confirmation", kind=kind))
 
 
 @bp.get("/requests/<any(records, foi, complaint):kind>/confirmation")
@@ -284,20 +332,181 @@ def _feedback_unavailable() -> ResponseReturnValue:
     return render_template("public/feedback_unavailable.html", valid_days=feedback.VALID_FOR.days), 404
 
 
-def _seal_answers() -> str:
-    answers = [(name, value) for name, value in request.form.items(multi=True) if name not in ("csrf_token", HONEYPOT)]
-    return seal(current_app.config["SECRET_KEY"], answers)
+AnyJourney = Journey | RequestJourney
+
+# Said on the journey's first page when the answers it was asked to use cannot be: none were kept
+# (this browser never answered, or sent them already), or they were kept too long.
+ANSWERS_GONE = "We could not find your answers. Nothing was sent: please start again."
+ANSWERS_EXPIRED = (
+    f"Your answers were cleared because {sealing.KEPT_FOR.seconds // 3600} hours passed without them being sent. "
+    "Nothing was sent: please start again."
+)
 
 
-def _reopen(form_class: type[PublicForm]) -> tuple[Any, str, str]:
-    """The form rebuilt from the check page's sealed answers, the seal itself and its submission key."""
-    sealed = request.form.get("sealed", "")
+@dataclass(frozen=True)
+class _Opened:
+    sealed: Sealed
+    form: Any
+
+
+def _page_named(journey: AnyJourney, slug: str) -> QuestionPage:
+    page = next((page for page in journey.pages if page.slug == slug), None)
+    if page is None or not page.slug:
+        abort(404)
+    return page
+
+
+def _page_url(journey: AnyJourney, page: QuestionPage, **args: Any) -> str:
+    if isinstance(journey, Journey):
+        if not page.slug:
+            return url_for("public.refer", route=journey.name, **args)
+        return url_for("public.refer_page", route=journey.name, slug=page.slug, **args)
+    if not page.slug:
+        return url_for("public.request_form", kind=journey.name, **args)
+    return url_for("public.request_page", kind=journey.name, slug=page.slug, **args)
+
+
+def _check_url(journey: AnyJourney) -> str:
+    if isinstance(journey, Journey):
+        return url_for("public.check", route=journey.name)
+    return url_for("public.request_check", kind=journey.name)
+
+
+def _cookie_path(journey: AnyJourney) -> str:
+    """Where the journey's answer cookies are sent: its own pages, nowhere else."""
+    return _page_url(journey, journey.pages[0])
+
+
+def _rebuilt(journey: AnyJourney, answers: list[tuple[str, str]]) -> Any:
+    # The POST that brought these answers passed CSRFProtect (or this is a GET); the kept answers
+    # carry no token of their own.
+    return journey.form_class(formdata=MultiDict(answers), meta={"csrf": False})
+
+
+def _page_form(journey: AnyJourney, page: QuestionPage, answers: list[tuple[str, str]], with_errors: bool) -> Any:
+    """The journey's form holding ``answers``; with the problems of this page's questions only, if asked."""
+    form = _rebuilt(journey, answers)
+    if with_errors:
+        form.validate()
+        for name, field in form._fields.items():
+            if name not in page.validated:
+                field.errors = []
+    return form
+
+
+def _first_page_with_problems(journey: AnyJourney, form: Any) -> QuestionPage | None:
+    """Every answer checked together (the services' cross-question rules too): the first asked
+    page with a problem, or None when all is well."""
+    form.validate()
+    for page in asked_pages(journey.pages, form):
+        if any(form[name].errors for name in page.validated):
+            return page
+    return None
+
+
+def _question_page(journey: AnyJourney, page: QuestionPage) -> ResponseReturnValue:
+    """A question page: GET shows it (with the answers kept so far), POST checks its answers, keeps
+    them sealed in the browser and moves on to the next page asked, or back to the check page."""
     try:
-        answers, submission_key = unseal(current_app.config["SECRET_KEY"], sealed)
+        kept = answers_cookies.read(request, journey.name)
+    except SealExpired:
+        kept, gone = None, ANSWERS_EXPIRED
     except SealBroken:
-        abort(400)
-    # The request itself passed CSRFProtect; the sealed answers carry no token of their own.
-    return form_class(formdata=MultiDict(answers), meta={"csrf": False}), sealed, submission_key
+        kept, gone = None, ANSWERS_GONE
+    else:
+        gone = ANSWERS_GONE
+    returning = request.args.get("return") == "check"
+    if request.method == "POST" and kept is None and page is not journey.pages[0]:
+        # A later page's answers alone are no use: the earlier ones went (too old, or never here).
+        return _start_again(journey, gone)
+    if request.method != "POST":  # GET or HEAD
+        if kept is None and not returning and not session.get("_flashes") and page is journey.pages[0]:
+            return _blank_form(journey)
+        form = _page_form(journey, page, kept.answers if kept else [], with_errors=request.args.get("errors") == "1")
+        return _render_page(journey, page, form, returning)
+    posted = _posted_answers(journey, page)
+    earlier = [(name, value) for name, value in (kept.answers if kept else []) if name not in page.fields]
+    form = _page_form(journey, page, [*earlier, *posted, (HONEYPOT, request.form.get(HONEYPOT, ""))], with_errors=True)
+    if form.errors:
+        return _render_page(journey, page, form, returning)
+    sealed = Sealed([*earlier, *posted], kept.submission_key if kept else sealing.new_submission_key())
+    if returning:
+        # Back to the check page, unless the change opened a question not yet answered (a branch).
+        following = _first_page_with_problems(journey, _rebuilt(journey, sealed.answers))
+        args = {"return": "check"}
+    else:
+        following, args = next_page(journey.pages, page, form), {}
+    response = redirect(_page_url(journey, following, **args) if following else _check_url(journey), code=303)
+    answers_cookies.keep(response, request, journey.name, _cookie_path(journey), sealed)
+    return response
+
+
+def _posted_answers(journey: AnyJourney, page: QuestionPage) -> list[tuple[str, str]]:
+    """The page's answers as posted: one value a question, three for a date (day, month, year).
+    Nothing else is kept, so what the browser carries is only ever what the questions checked."""
+    posted = []
+    for name in page.fields:
+        values = request.form.getlist(name)
+        kept = 3 if issubclass(getattr(journey.form_class, name).field_class, DateField) else 1
+        posted += [(name, value) for value in values[:kept]]
+    return posted
+
+
+def _open_answers(journey: AnyJourney) -> _Opened | ResponseReturnValue:
+    """The kept answers, checked as a whole, for the check page; or where the person should go
+    instead: the page with a problem, the journey's start when nothing usable was kept, or (a
+    second press of "send" after the answers went) the confirmation of what was sent."""
+    try:
+        kept = answers_cookies.read(request, journey.name)
+    except SealExpired:
+        return _start_again(journey, ANSWERS_EXPIRED)
+    except SealBroken:
+        return _start_again(journey, ANSWERS_GONE)
+    if kept is None:
+        sent = session.get("confirmation")
+        if sent and sent.get("journey") == journey.name:
+            # Sent already (Back to the check page, a double click, or Back then send): the
+            # answers went with it; the one record made stands, and the person sees its confirmation.
+            return redirect(_confirmation_url(journey))
+        return _start_again(journey, ANSWERS_GONE)
+    form = _rebuilt(journey, kept.answers)
+    problem_page = _first_page_with_problems(journey, form)
+    if problem_page is not None:
+        return redirect(_page_url(journey, problem_page, errors="1", **{"return": "check"}), code=303)
+    return _Opened(kept, form)
+
+
+def _confirmation_url(journey: AnyJourney) -> str:
+    if isinstance(journey, Journey):
+        return url_for("public.confirmation", route=journey.name)
+    return url_for("public.request_confirmation", kind=journey.name)
+
+
+def _start_again(journey: AnyJourney, message: str) -> ResponseReturnValue:
+    flash(message)
+    response = redirect(_page_url(journey, journey.pages[0]), code=303)
+    answers_cookies.forget(response, request, journey.name, _cookie_path(journey))
+    return response
+
+
+def _sent(journey: AnyJourney, confirmation_url: str) -> ResponseReturnValue:
+    """After sending: the answers leave the browser (the record holds them now)."""
+    response = redirect(confirmation_url)
+    answers_cookies.forget(response, request, journey.name, _cookie_path(journey))
+    return response
+
+
+def _show_problems(journey: AnyJourney, form: Any, problems: dict[str, str]) -> ResponseReturnValue:
+    """A service refused what the form accepted: the page with the first problem, showing them."""
+    form.add_problems(problems)
+    page = next(
+        (page for page in asked_pages(journey.pages, form) if any(name in page.fields for name in problems)),
+        journey.pages[0],
+    )
+    for name, field in form._fields.items():
+        if name not in page.validated:
+            field.errors = []
+    return _render_page(journey, page, form, returning=True)
 
 
 @dataclass(frozen=True)
@@ -332,34 +541,62 @@ def _show_confirmation(journey: str) -> Confirmation | None:
     return Confirmation(kept["reference"], kept["sent_to"], due_on)
 
 
-def _render_form(journey: Journey | RequestJourney, form: PublicForm) -> str:
-    return render_template(journey.form_template, journey=journey, form=form)
+def _render_page(journey: AnyJourney, page: QuestionPage, form: Any, returning: bool) -> str:
+    return render_template(page.template, **_page_context(journey, page, form, returning), form=form)
 
 
-def _blank_form(journey: Journey | RequestJourney) -> str:
-    """The journey's form page before anything is sent, the same for everyone but its token: drawn
-    once per process (``portal.rendering.blank_form_page``)."""
-    return blank_form_page(journey.form_template, journey.form_class, journey.name, journey=journey)
+def _page_context(journey: AnyJourney, page: QuestionPage, form: Any, returning: bool) -> dict[str, Any]:
+    if returning:
+        back_url = _check_url(journey)
+    else:
+        earlier = previous_page(journey.pages, page, form)
+        back_url = _page_url(journey, earlier) if earlier else url_for("public.start")
+    return {
+        "journey": journey,
+        "page": page,
+        "action": _page_url(journey, page, **({"return": "check"} if returning else {})),
+        "back_url": back_url,
+    }
 
 
-def _render_check(journey: Journey, form: PublicForm, sealed: str, agreement_error: str | None = None) -> str:
+def _blank_form(journey: AnyJourney) -> str:
+    """The journey's first page before anything is answered, the same for everyone but its token:
+    drawn once per process (``portal.rendering.blank_form_page``)."""
+    page = journey.pages[0]
+    blank = journey.form_class(formdata=None)
+    context = _page_context(journey, page, blank, returning=False)
+    return blank_form_page(page.template, journey.form_class, journey.name, **context)
+
+
+def _change_urls(journey: AnyJourney, form: Any) -> Callable[[str], str]:
+    """Where each check page row's Change link goes: the page asking that question, which then
+    returns to the check page; the fragment brings the person to the very question."""
+
+    def change_url(field_name: str) -> str:
+        page = page_of(journey.pages, field_name, form) or journey.pages[0]
+        return _page_url(journey, page, **{"return": "check"}) + "#" + field_name
+
+    return change_url
+
+
+def _render_check(journey: Journey, form: PublicForm, agreement_error: str | None = None) -> str:
     return render_template(
         "public/check.html",
         journey=journey,
         sections=journey.summary(form),
-        sealed=sealed,
+        change_url=_change_urls(journey, form),
+        back_url=_page_url(journey, asked_pages(journey.pages, form)[-1]),
         notice=current_privacy_notice(),
         send_error=agreement_error,
     )
 
 
-def _render_request_check(
-    journey: RequestJourney, form: RequestForm, sealed: str, declaration_error: str | None = None
-) -> str:
+def _render_request_check(journey: RequestJourney, form: RequestForm, declaration_error: str | None = None) -> str:
     return render_template(
         "public/request_check.html",
         journey=journey,
         sections=journey.summary(form),
-        sealed=sealed,
+        change_url=_change_urls(journey, form),
+        back_url=_page_url(journey, asked_pages(journey.pages, form)[-1]),
         send_error=declaration_error,
     )

@@ -373,17 +373,22 @@ def training_expires_on(user: StaffUser, valid_months: int) -> dt.date | None:
     return add_months(user.training_completed_on, valid_months)
 
 
-def access_gaps(user: StaffUser, today: dt.date, valid_months: int, agreement_version: str) -> list[str]:
+def access_gaps(
+    user: StaffUser, today: dt.date, valid_months: int, agreement_version: str, *, told_to_them: bool = True
+) -> list[str]:
     """What stands between this person and personal data (policy: training, and for volunteers the
-    current Volunteer Agreement, before access). Empty when nothing does."""
+    current Volunteer Agreement, before access). Empty when nothing does. Said to the person
+    themselves ("your training"), or, with ``told_to_them`` False, to an administrator looking at
+    their account ("their training")."""
+    whose, who = ("Your", "You") if told_to_them else ("Their", "They")
     gaps = []
     expires = training_expires_on(user, valid_months)
     if expires is None:
-        gaps.append("Your confidentiality training has not been recorded.")
+        gaps.append(f"{whose} confidentiality training has not been recorded.")
     elif expires <= today:
-        gaps.append(f"Your confidentiality training expired on {long_date(expires)}.")
+        gaps.append(f"{whose} confidentiality training expired on {long_date(expires)}.")
     if can(user, "sign_volunteer_agreement") and user.volunteer_agreement_version != agreement_version:
-        gaps.append(f"You have not signed the current Volunteer Agreement (version {agreement_version}).")
+        gaps.append(f"{who} have not signed the current Volunteer Agreement (version {agreement_version}).")
     return gaps
 
 

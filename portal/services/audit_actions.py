@@ -37,6 +37,11 @@ AUDIT_ACTIONS: dict[str, str] = {
     "volunteer agreement recorded": "Recorded the Volunteer Agreement",
     # Referrals.
     "referrals searched by email": "Searched referrals by email address",
+    "referrals searched by person": "Searched referrals by name, date of birth or postcode",
+    "referral queue viewed": "Viewed the referral queue",
+    "case list viewed": "Viewed the list of cases",
+    "request queue viewed": "Viewed the requests queue",
+    "cases searched by person": "Searched cases by name, date of birth or postcode",
     "referral viewed": "Viewed a referral",
     "referral assigned": "Assigned a referral",
     "referral accepted": "Accepted a referral",
@@ -47,6 +52,7 @@ AUDIT_ACTIONS: dict[str, str] = {
     "contact logged": "Logged contact",
     # Cases.
     "case viewed": "Viewed a case",
+    "case summary printed": "Opened a case's summary to print",
     "case note viewed": "Viewed a case note",
     "case note added": "Added a case note",
     "case note edited": "Edited a case note",

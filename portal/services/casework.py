@@ -4,13 +4,15 @@ too.
 
 Edits carry the version the person saw: a save made against an older version is refused with an
 ``EditConflict`` holding both texts, so two people editing at once never silently overwrite each
-other and nothing typed is lost. A case page costs the same handful of queries however long its
-timeline: each kind of entry is loaded in one query, and the staff named in them in one more.
+other and nothing typed is lost. A case's pages cost the same handful of queries however long its
+timeline: each kind of entry is loaded in one query (by ``case_records``, which the subject access
+response reads through too), and the staff named in them in one more.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,14 +22,15 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from portal.crypto import keyring
 from portal.extensions import db
-from portal.models.cases import Case, CaseNote, CaseNoteRevision, ContactEntry
-from portal.models.consent import ConsentParty, ConsentRecord, ConsentReview, Disclosure
+from portal.models.cases import CASE_STATUSES, Case, CaseNote, CaseNoteRevision, ContactEntry
+from portal.models.consent import ConsentRecord, Disclosure
 from portal.models.referrals import Referral
 from portal.models.staff import StaffUser
-from portal.services import accounts, audit, references
+from portal.services import audit, case_records, listing, references
 from portal.services.audit import Actor
 from portal.services.case_codes import INTERVENTION_LEVELS, TOPICS
 from portal.services.clock import add_months, as_utc, london_day, long_date
+from portal.services.listing import Sorting
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.roles import can
 from portal.services.validation import long_text, recorded_date_problem, retention_ends
@@ -84,17 +87,98 @@ def _filtered(statement: Select, viewer: StaffUser, cases: CaseFilter, today: dt
     return statement
 
 
-def cases_page(viewer: StaffUser, cases: CaseFilter, today: dt.date, number: int = 1) -> Page[Case]:
+CASE_SORTS = {"opened": "Opened", "status": "Status", "worker": "Worker", "review": "Consent review"}
+NEWEST_FIRST = Sorting("opened", "descending")
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """A case as the list shows it: who it is about, what they need, who has it, how long the
+    family waited for it to open."""
+
+    case: Case
+    family: listing.Family
+    needs: str
+    worker: str | None
+    waiting: listing.Waiting | None
+
+
+def _case_order(sorting: Sorting) -> list[Any]:
+    if sorting.column == "status":
+        return [listing.ordered(listing.in_order(Case.status, CASE_STATUSES), sorting), Case.opened_at.desc()]
+    if sorting.column == "worker":
+        return [listing.ordered(listing.worker_order(Case.assigned_to_id), sorting), Case.opened_at.desc()]
+    if sorting.column == "review":
+        return [listing.ordered(Case.consent_review_due, sorting), Case.opened_at.desc()]
+    return [listing.ordered(Case.opened_at, sorting)]
+
+
+def cases_page(
+    viewer: StaffUser, cases: CaseFilter, actor: Actor, number: int = 1, sorting: Sorting = NEWEST_FIRST
+) -> Page[CaseRow]:
+    """One page of the list, newest first unless another order is chosen. It names families, so
+    the look is audited with the cases it showed."""
+    today = actor.today
     total = db.session.scalar(_filtered(select(func.count()).select_from(Case), viewer, cases, today)) or 0
     number = page_number(number, total, PAGE_SIZE)
-    rows = db.session.scalars(
-        _filtered(select(Case), viewer, cases, today)
-        .options(selectinload(Case.referral), selectinload(Case.assigned_to))
-        .order_by(Case.opened_at.desc(), Case.id.desc())
+    ids = db.session.scalars(
+        _filtered(select(Case.id), viewer, cases, today)
+        .order_by(*_case_order(sorting), Case.id.desc())
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    return Page(list(rows), number, total, PAGE_SIZE)
+    listing.record_shown(actor, "case list viewed", "cases", ids)
+    return Page(_case_rows(_cases_in_order(ids), today), number, total, PAGE_SIZE)
+
+
+def _cases_in_order(ids: Sequence[int]) -> list[Case]:
+    """The cases with these ids, in this order, with their referrals and workers."""
+    loaded = {
+        each.id: each
+        for each in db.session.scalars(
+            select(Case)
+            .where(Case.id.in_(ids))
+            .options(
+                selectinload(Case.referral).load_only(
+                    Referral.id, Referral.reference, Referral.needs, Referral.status, Referral.submitted_at
+                )
+            )
+        )
+    }
+    return [loaded[case_id] for case_id in ids]
+
+
+def _case_rows(found: Sequence[Case], today: dt.date) -> list[CaseRow]:
+    """The page's rows with their families' and workers' names, one query each for the page."""
+    named = listing.families(each.referral_id for each in found)
+    workers = listing.staff_names(each.assigned_to_id for each in found)
+    return [
+        CaseRow(
+            case=each,
+            family=named[each.referral_id],
+            needs=listing.needs_line(each.referral.needs),
+            worker=workers.get(each.assigned_to_id) if each.assigned_to_id else None,
+            waiting=listing.waiting(each.referral.submitted_at, each.opened_at, each.referral.status, today),
+        )
+        for each in found
+    ]
+
+
+def find_by_person(viewer: StaffUser, search: listing.PersonSearch, actor: Actor) -> list[CaseRow]:
+    """Cases whose referral names someone by full name, date of birth or postcode
+    (``listing.SearchRefused`` when nothing was typed), the newest ``PAGE_SIZE``; audited by the
+    terms' keyed hashes, like the referral searches."""
+    conditions, sought = listing.people_matching(search)
+    found_ids = db.session.scalars(
+        _scoped(select(Case.id), viewer)
+        .join(Case.referral)
+        .where(*conditions)
+        .order_by(Case.opened_at.desc(), Case.id.desc())
+        .limit(PAGE_SIZE)
+    ).all()
+    audit.record(actor, "cases searched by person", detail=f"{sought}; {len(found_ids)} found")
+    db.session.commit()  # before loading, so the commit does not expire what the page shows
+    return _case_rows(_cases_in_order(found_ids), actor.today)
 
 
 def overdue_reviews(viewer: StaffUser, today: dt.date) -> int:
@@ -121,15 +205,65 @@ def get_case(viewer: StaffUser, case_id: int) -> Case | None:
     ).first()
 
 
-def view_case(viewer: StaffUser, case_id: int, actor: Actor) -> Case | None:
-    """The case, if the viewer may see it; the look is audited (committed before loading, so the
-    commit does not expire what the page shows)."""
+def view_case(viewer: StaffUser, case_id: int, actor: Actor, page: str | None = None) -> Case | None:
+    """The case, if the viewer may see it; the look is audited, naming the ``page`` of the case
+    it was (none for the overview), committed before loading, so the commit does not expire what
+    the page shows."""
     visible = db.session.scalar(_scoped(select(Case.id), viewer).where(Case.id == case_id))
     if visible is None:
         return None
-    audit.record(actor, "case viewed", "case", case_id)
+    audit.record(actor, "case viewed", "case", case_id, detail=page)
     db.session.commit()
     return get_case(viewer, case_id)
+
+
+def view_case_for_printing(viewer: StaffUser, case_id: int, actor: Actor) -> Case | None:
+    """The case for its print summary, if the viewer may see it and print personal data
+    (volunteers never may: policy, and design rule 9). Opening it is audited as a print, since
+    that is what the page is for. ``PrintRefused`` for someone who may see but not print."""
+    if not can(viewer, "download_personal_data"):
+        raise PrintRefused
+    visible = db.session.scalar(_scoped(select(Case.id), viewer).where(Case.id == case_id))
+    if visible is None:
+        return None
+    audit.record(actor, "case summary printed", "case", case_id)
+    db.session.commit()
+    return get_case(viewer, case_id)
+
+
+class PrintRefused(Exception):
+    """The viewer may see the case but not print, export or download personal data."""
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the overview says in a line each, counted in the database (one query each, however
+    long the case)."""
+
+    current_consents: int
+    last_contact_on: dt.date | None
+    notes: int
+    awaiting_approval: int
+
+
+def case_facts(case: Case) -> CaseFacts:
+    current = db.session.scalar(
+        select(func.count())
+        .select_from(ConsentRecord)
+        .where(ConsentRecord.case_id == case.id, ConsentRecord.withdrawn_on.is_(None))
+    )
+    last_contact = db.session.scalar(
+        select(func.max(ContactEntry.occurred_on)).where(
+            (ContactEntry.case_id == case.id) | (ContactEntry.referral_id == case.referral_id)
+        )
+    )
+    notes = db.session.scalar(select(func.count()).select_from(CaseNote).where(CaseNote.case_id == case.id))
+    awaiting = db.session.scalar(
+        select(func.count())
+        .select_from(Disclosure)
+        .where(Disclosure.case_id == case.id, Disclosure.status == "pending")
+    )
+    return CaseFacts(current or 0, last_contact, notes or 0, awaiting or 0)
 
 
 def record_note_view(note: CaseNote, actor: Actor) -> None:
@@ -159,32 +293,19 @@ def consent_on(case: Case, consent_id: int) -> ConsentRecord | None:
     )
 
 
-@dataclass(frozen=True)
-class ConsentShown:
-    """A consent as the case page shows it (its card and its timeline entries): plain values read
-    for the page, not a record to change."""
-
-    id: int
-    given_by: str
-    given_on: dt.date
-    method: str
-    keeps_contact_information: bool
-    privacy_notice_version: str
-    child_view_sought: bool | None
-    child_view: str | None
-    withdrawn_on: dt.date | None
-    withdrawn_by: str | None
-    withdrawn_method: str | None
-    parties: list[Any]  # the third parties it covers (rows of id and name), in the order they were recorded
-
-    @property
-    def current(self) -> bool:
-        return self.withdrawn_on is None
+TIMELINE_KINDS = {
+    "note": "Notes",
+    "contact": "Contacts",
+    "consent": "Consent given",
+    "consent withdrawn": "Consent withdrawn",
+    "review": "Consent reviews",
+    "disclosure": "Disclosures",
+}
 
 
 @dataclass
 class TimelineEntry:
-    kind: str  # note, contact, consent, consent withdrawn, review, disclosure
+    kind: str  # a key of TIMELINE_KINDS
     on: dt.date
     at: dt.datetime
     item: Any  # the columns the page shows (a read-only row), or a ConsentShown
@@ -199,85 +320,16 @@ def sees_note_revisions(viewer: StaffUser) -> bool:
     return can(viewer, "oversee_casework")
 
 
-def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
-    """Every note, contact, consent event, review and disclosure on the case (and the contacts
-    logged while it was a referral), newest first. Earlier versions of notes are loaded (and
-    decrypted) only for a viewer who may see them.
-
-    The timeline is only read, so each kind of entry is one query for the columns the page shows,
-    as plain rows: no ORM objects to build and track (a long timeline is hundreds of rows), and
-    nothing decrypted that the page does not print (a disclosure's justification, say)."""
-    with_revisions = sees_note_revisions(viewer)
-    notes = db.session.execute(
-        select(
-            CaseNote.id,
-            CaseNote.text,
-            CaseNote.version,
-            CaseNote.written_by_id,
-            CaseNote.written_at,
-            CaseNote.edited_at,
-        ).where(CaseNote.case_id == case.id)
-    ).all()
-    revisions: dict[int, list[Any]] = {}
-    if with_revisions:
-        for revision in db.session.execute(
-            select(
-                CaseNoteRevision.note_id,
-                CaseNoteRevision.version,
-                CaseNoteRevision.text,
-                CaseNoteRevision.written_by_id,
-                CaseNoteRevision.written_at,
-            )
-            .join(CaseNote, CaseNote.id == CaseNoteRevision.note_id)
-            .where(CaseNote.case_id == case.id)
-            .order_by(CaseNoteRevision.note_id, CaseNoteRevision.version.desc())
-        ):
-            revisions.setdefault(revision.note_id, []).append(revision)
-    contacts = db.session.execute(
-        select(
-            ContactEntry.occurred_on,
-            ContactEntry.method,
-            ContactEntry.direction,
-            ContactEntry.summary,
-            ContactEntry.recorded_by_id,
-            ContactEntry.recorded_at,
-        ).where((ContactEntry.case_id == case.id) | (ContactEntry.referral_id == case.referral_id))
-    ).all()
-    consents = _consents_shown(case)
-    reviews = db.session.execute(
-        select(
-            ConsentReview.reviewed_on,
-            ConsentReview.outcome,
-            ConsentReview.next_due,
-            ConsentReview.recorded_by_id,
-            ConsentReview.recorded_at,
-        ).where(ConsentReview.case_id == case.id)
-    ).all()
-    # Only approved disclosures were shared; one awaiting approval or declined is not on the timeline.
-    disclosures = db.session.execute(
-        select(
-            Disclosure.id,
-            Disclosure.disclosed_on,
-            Disclosure.recipient,
-            Disclosure.what_was_shared,
-            Disclosure.basis,
-            Disclosure.recorded_by_id,
-            Disclosure.decided_by_id,
-            Disclosure.recorded_at,
-        ).where(Disclosure.case_id == case.id, Disclosure.shared)
-    ).all()
-
-    staff_ids = {note.written_by_id for note in notes}
-    staff_ids |= {revision.written_by_id for versions in revisions.values() for revision in versions}
-    staff_ids |= {entry.recorded_by_id for entry in (*contacts, *reviews, *disclosures)}
-    staff_ids |= {consent.recorded_by_id for consent, _ in consents}
-    staff_ids |= {consent.withdrawal_recorded_by_id for consent, _ in consents if consent.withdrawal_recorded_by_id}
-    staff_ids |= {disclosure.decided_by_id for disclosure in disclosures if disclosure.decided_by_id}
-    names = accounts.staff_names(staff_ids)
-
+def timeline(case: Case, viewer: StaffUser, kinds: frozenset[str] | None = None) -> list[TimelineEntry]:
+    """Every note, contact, consent event, review and shared disclosure on the case (and the
+    contacts logged while it was a referral), newest first; only those of ``kinds`` when given.
+    Read by ``case_records``, as the subject access response reads them. Earlier versions of notes
+    are loaded (and decrypted) only for a viewer who may see them."""
+    records = case_records.read(case.referral_id, case.id, with_revisions=sees_note_revisions(viewer))
+    names = records.names
     entries = []
-    for note in notes:
-        versions = revisions.get(note.id, [])
+    for note in records.notes:
+        versions = records.revisions.get(note.id, [])
         entries.append(
             TimelineEntry(
                 "note",
@@ -290,19 +342,23 @@ def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
             )
         )
     entries += [
-        TimelineEntry("contact", c.occurred_on, c.recorded_at, c, names.get(c.recorded_by_id, "")) for c in contacts
+        TimelineEntry("contact", c.occurred_on, c.recorded_at, c, names.get(c.recorded_by_id, ""))
+        for c in records.contacts
     ]
-    for row, consent in consents:
+    for consent in records.consents:
         entries.append(
-            TimelineEntry("consent", consent.given_on, row.recorded_at, consent, names.get(row.recorded_by_id, ""))
+            TimelineEntry(
+                "consent", consent.given_on, consent.recorded_at, consent, names.get(consent.recorded_by_id, "")
+            )
         )
         if consent.withdrawn_on:
-            withdrawn_by = names.get(row.withdrawal_recorded_by_id or 0, "")
+            withdrawn_by = names.get(consent.withdrawal_recorded_by_id or 0, "")
             entries.append(
-                TimelineEntry("consent withdrawn", consent.withdrawn_on, row.recorded_at, consent, withdrawn_by)
+                TimelineEntry("consent withdrawn", consent.withdrawn_on, consent.recorded_at, consent, withdrawn_by)
             )
     entries += [
-        TimelineEntry("review", r.reviewed_on, r.recorded_at, r, names.get(r.recorded_by_id, "")) for r in reviews
+        TimelineEntry("review", r.reviewed_on, r.recorded_at, r, names.get(r.recorded_by_id, ""))
+        for r in records.reviews
     ]
     entries += [
         TimelineEntry(
@@ -313,61 +369,12 @@ def timeline(case: Case, viewer: StaffUser) -> list[TimelineEntry]:
             names.get(d.recorded_by_id, ""),
             approved_by=names.get(d.decided_by_id or 0, ""),
         )
-        for d in disclosures
+        for d in records.shared_disclosures
     ]
+    if kinds:
+        entries = [entry for entry in entries if entry.kind in kinds]
     entries.sort(key=lambda entry: (entry.on, as_utc(entry.at)), reverse=True)
     return entries
-
-
-def _consents_shown(case: Case) -> list[tuple[Any, ConsentShown]]:
-    """The case's consents with the names of the parties each covers (two queries however many),
-    each beside the row it came from (who recorded it and when, for its timeline entries)."""
-    parties: dict[int, list[Any]] = {}
-    for party in db.session.execute(
-        select(ConsentParty.consent_id, ConsentParty.id, ConsentParty.name)
-        .join(ConsentRecord, ConsentRecord.id == ConsentParty.consent_id)
-        .where(ConsentRecord.case_id == case.id)
-        .order_by(ConsentParty.id)
-    ):
-        parties.setdefault(party.consent_id, []).append(party)
-    rows = db.session.execute(
-        select(
-            ConsentRecord.id,
-            ConsentRecord.given_by,
-            ConsentRecord.given_on,
-            ConsentRecord.method,
-            ConsentRecord.keeps_contact_information,
-            ConsentRecord.privacy_notice_version,
-            ConsentRecord.child_view_sought,
-            ConsentRecord.child_view,
-            ConsentRecord.withdrawn_on,
-            ConsentRecord.withdrawn_by,
-            ConsentRecord.withdrawn_method,
-            ConsentRecord.recorded_by_id,
-            ConsentRecord.recorded_at,
-            ConsentRecord.withdrawal_recorded_by_id,
-        ).where(ConsentRecord.case_id == case.id)
-    ).all()
-    return [
-        (
-            row,
-            ConsentShown(
-                row.id,
-                row.given_by,
-                row.given_on,
-                row.method,
-                row.keeps_contact_information,
-                row.privacy_notice_version,
-                row.child_view_sought,
-                row.child_view,
-                row.withdrawn_on,
-                row.withdrawn_by,
-                row.withdrawn_method,
-                parties.get(row.id, []),
-            ),
-        )
-        for row in rows
-    ]
 
 
 def parties_to_disclose_to(entries: list[TimelineEntry]) -> list[Any]:
@@ -493,9 +500,23 @@ def close(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, tod
     db.session.commit()
 
 
-def close_without_committing(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, today: dt.date) -> None:
-    """The closing rules, for a step that closes a case as part of something larger (a withdrawn
-    referral) in its own transaction. The referral closes with its case, on the same day."""
+@dataclass(frozen=True)
+class Closure:
+    """A closure that passed the closing rules, for the page that asks "are you sure"."""
+
+    outcome: str
+    closed_on: dt.date
+    destroyed_on: dt.date | None
+
+
+def check_closure(case: Case, outcome: str, closed_on: dt.date | None, today: dt.date, retention_years: int) -> Closure:
+    """The closure as it would be made, changing nothing; ``CaseworkError`` with what to correct."""
+    cleaned, day = _closing_problems(case, outcome, closed_on, today)
+    return Closure(cleaned, day, retention_ends(day, retention_years))
+
+
+def _closing_problems(case: Case, outcome: str, closed_on: dt.date | None, today: dt.date) -> tuple[str, dt.date]:
+    """The outcome, cleaned, and the date; ``CaseworkError`` when the closure breaks a rule."""
     problems = {}
     cleaned_outcome = long_text(outcome, "the outcome", "case_outcome", problems)
     opened_on = london_day(case.opened_at)
@@ -505,8 +526,15 @@ def close_without_committing(case: Case, outcome: str, closed_on: dt.date | None
         problems["closed_on"] = closed_on_problem
     if case.status == "closed":
         problems["case_outcome"] = "This case is already closed"
-    if problems:
+    if problems or cleaned_outcome is None or closed_on is None:
         raise CaseworkError(problems)
+    return cleaned_outcome, closed_on
+
+
+def close_without_committing(case: Case, outcome: str, closed_on: dt.date | None, actor: Actor, today: dt.date) -> None:
+    """The closing rules, for a step that closes a case as part of something larger (a withdrawn
+    referral) in its own transaction. The referral closes with its case, on the same day."""
+    cleaned_outcome, closed_on = _closing_problems(case, outcome, closed_on, today)
     case.status, case.outcome, case.closed_on, case.closed_at = "closed", cleaned_outcome, closed_on, actor.at
     case.consent_review_due = None
     case.referral.closed_on = closed_on

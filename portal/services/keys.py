@@ -12,18 +12,24 @@ from typing import Any
 
 from sqlalchemy.orm.attributes import flag_modified
 
-from portal.crypto import EncryptedDate, EncryptedText, identity_key, keyring, normalise_email
+from portal.crypto import EncryptedDate, EncryptedText, keyring, normalise_email
 from portal.extensions import db
 from portal.models import InformationRequest, Person, Referral, StaffUser
+from portal.models.referrals import PERSON_LOOKUP_HASHES, person_lookup_keys
 
 BATCH = 500
+
+
+def _person_key(column: str) -> Callable[[Any], str | None]:
+    return lambda row: person_lookup_keys(row.full_name, row.date_of_birth, row.postcode)[column]
+
 
 # Each look-up hash column and the plaintext it hashes.
 LOOKUP_HASHES: dict[type, dict[str, Callable[[Any], str | None]]] = {
     Referral: {"reference_hash": lambda row: row.reference},
     Person: {
         "email_hash": lambda row: normalise_email(row.email) if row.email else None,
-        "identity_hash": lambda row: identity_key(row.full_name, row.date_of_birth) if row.date_of_birth else None,
+        **{column: _person_key(column) for column in PERSON_LOOKUP_HASHES},
     },
     InformationRequest: {"reference_hash": lambda row: row.reference},
     StaffUser: {"email_hash": lambda row: normalise_email(row.email)},

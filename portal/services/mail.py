@@ -42,6 +42,9 @@ def masked(text: str) -> str:
 class Mailer:
     url: str
     sender: str
+    # Every message ends with how to reach the service (services/service_contact.py): whoever
+    # reads an e-mail from the portal can answer it by telephone, e-mail or post.
+    signature: str = ""
     outbox: list[EmailMessage] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -54,7 +57,7 @@ class Mailer:
         message["From"] = self.sender
         message["To"] = to
         message["Subject"] = subject
-        message.set_content(body)
+        message.set_content(f"{body}\n\n-- \n{self.signature}" if self.signature else body)
         scheme = self._parts.scheme
         if scheme == "memory":
             self.outbox.append(message)

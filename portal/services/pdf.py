@@ -48,6 +48,9 @@ class ResponseDocument:
     generated_on: dt.date
     sections: list[Section]
     redaction_log: list[Withholding] | None
+    # Who asked (the request's acting_as): a parent or carer, or someone acting with authority, is
+    # told about the records of the person named, not about "you".
+    requested_as: str = "self"
 
 
 class UrlRefused(Exception):

@@ -22,9 +22,9 @@ from sqlalchemy import Select, func, or_, select
 
 from portal.crypto import keyring
 from portal.extensions import db
-from portal.models.requests import InformationRequest, RequestClockEvent
+from portal.models.requests import ChosenRecord, InformationRequest, RequestClockEvent
 from portal.models.staff import StaffUser
-from portal.services import audit, deadlines, intake, references
+from portal.services import audit, deadlines, intake, listing, references
 from portal.services.audit import Actor
 from portal.services.clock import london_day, long_date
 from portal.services.consent import CHILD_VIEW_AGE
@@ -359,10 +359,10 @@ def _filtered(statement: Select, viewer: StaffUser, chosen: RequestFilter, today
     return statement
 
 
-def requests_page(
-    viewer: StaffUser, chosen: RequestFilter, today: dt.date, number: int = 1
-) -> Page[InformationRequest]:
-    """The queue: open requests soonest due first; closed ones most recently closed first."""
+def requests_page(viewer: StaffUser, chosen: RequestFilter, actor: Actor, number: int = 1) -> Page[QueueItem]:
+    """The queue: open requests soonest due first; closed ones most recently closed first. It names
+    the requesters, so the look is audited with the requests it showed."""
+    today = actor.today
     total = (
         db.session.scalar(_filtered(select(func.count()).select_from(InformationRequest), viewer, chosen, today)) or 0
     )
@@ -374,13 +374,59 @@ def requests_page(
         if chosen.view == "stalled"
         else (InformationRequest.due_on, InformationRequest.id)
     )
-    rows = db.session.scalars(
-        _filtered(select(InformationRequest), viewer, chosen, today)
+    ids = db.session.scalars(
+        _filtered(select(InformationRequest.id), viewer, chosen, today)
         .order_by(*order)
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    return Page(list(rows), number, total, PAGE_SIZE)
+    listing.record_shown(actor, "request queue viewed", "requests", ids)
+    loaded = {
+        row.id: row for row in db.session.scalars(select(InformationRequest).where(InformationRequest.id.in_(ids)))
+    }
+    # Which of the page's requests have records chosen, in one query for the page.
+    with_records = set(
+        db.session.scalars(select(ChosenRecord.request_id).where(ChosenRecord.request_id.in_(ids)).distinct())
+    )
+    items = [
+        QueueItem(loaded[request_id], stage_of(loaded[request_id], request_id in with_records)) for request_id in ids
+    ]
+    return Page(items, number, total, PAGE_SIZE)
+
+
+# How far a request has gone, as the queue shows it: derived from what is recorded on it, never
+# stored, so it cannot disagree with the request's own steps.
+STAGE_LABELS = {
+    "received": "Received",
+    "identity_checked": "Identity checked",
+    "records_chosen": "Records chosen",
+    "acknowledged": "Acknowledged",
+    "response_sent": "Response sent",
+    "closed": "Closed without a response",
+}
+
+
+def stage_of(request: InformationRequest, records_chosen: bool) -> str:
+    """The furthest step the request has reached: a subject access request goes through its
+    identity check and the choice of records before the response; a complaint is acknowledged
+    before it is answered; a request the requester withdrew closes with no response."""
+    if request.status == "closed":
+        return "closed" if request.outcome == "withdrawn" else "response_sent"
+    if records_chosen:
+        return "records_chosen"
+    if request.identity_verified_on is not None:
+        return "identity_checked"
+    if request.acknowledged_on is not None:
+        return "acknowledged"
+    return "received"
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A request as the queue shows it, with the stage it has reached (a key of ``STAGE_LABELS``)."""
+
+    request: InformationRequest
+    stage: str
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,11 @@ class InvalidCode(SignInRefused):
 
     def __init__(self, still_pending: PendingSignIn) -> None:
         self.still_pending = still_pending
-        super().__init__("Enter a correct code from your authenticator app, or an unused recovery code")
+        # Most wrong codes are right ones typed as the app moved on (pyotp's codes last 30 seconds).
+        super().__init__(
+            "That code is wrong. Codes change every 30 seconds: enter the code your authenticator app shows now, "
+            "or an unused recovery code"
+        )
 
 
 class CodeTriesUsedUp(SignInRefused):

@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from portal.crypto import identity_key, keyring, name_letters, normalise_email
 from portal.extensions import db
-from portal.models.cases import Case, CaseNote, ContactEntry
-from portal.models.consent import ConsentRecord, ConsentReview, Disclosure
+from portal.models.cases import Case
 from portal.models.referrals import Person, Referral
 from portal.models.requests import ChosenRecord, InformationRequest, WithheldName
-from portal.services import audit, references
-from portal.services.accounts import staff_names
+from portal.services import audit, case_records, references
 from portal.services.audit import Actor
 from portal.services.case_codes import topic_label
+from portal.services.case_records import CaseRecords
 from portal.services.clock import london_day, long_date
 from portal.services.consent import GIVER_LABELS, METHOD_LABELS, REVIEW_LABELS
 from portal.services.contact import DIRECTION_LABELS
@@ -290,64 +289,32 @@ def _person_entry(person: Person, whole_entries: set[int], withheld: list[Redact
 
 @dataclass
 class _Records:
-    """Everything held from one referral, loaded once for both the third parties and the sections."""
+    """Everything held from one referral, read once (by ``case_records``, the case's timeline's
+    reader) for both the third parties and the sections."""
 
     referral: Referral
     case: Case | None
-    contacts: list[ContactEntry]
-    notes: list[CaseNote] = field(default_factory=list)
-    consents: list[ConsentRecord] = field(default_factory=list)
-    reviews: list[ConsentReview] = field(default_factory=list)
-    disclosures: list[Disclosure] = field(default_factory=list)
+    held: CaseRecords
 
 
 def _records_of(referral: Referral) -> _Records:
     case = db.session.scalar(select(Case).where(Case.referral_id == referral.id))
-    on_referral = ContactEntry.referral_id == referral.id
-    contacts = list(
-        db.session.scalars(
-            select(ContactEntry)
-            .where(or_(on_referral, ContactEntry.case_id == case.id) if case else on_referral)
-            .order_by(ContactEntry.occurred_on, ContactEntry.id)
-        )
-    )
-    records = _Records(referral, case, contacts)
-    if case is not None:
-        records.notes = list(
-            db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id).order_by(CaseNote.written_at))
-        )
-        records.consents = list(
-            db.session.scalars(
-                select(ConsentRecord)
-                .where(ConsentRecord.case_id == case.id)
-                .options(selectinload(ConsentRecord.parties))
-                .order_by(ConsentRecord.given_on)
-            )
-        )
-        records.reviews = list(
-            db.session.scalars(
-                select(ConsentReview).where(ConsentReview.case_id == case.id).order_by(ConsentReview.reviewed_on)
-            )
-        )
-        records.disclosures = list(
-            db.session.scalars(
-                select(Disclosure).where(Disclosure.case_id == case.id).order_by(Disclosure.disclosed_on)
-            )
-        )
-    return records
+    return _Records(referral, case, case_records.read(referral.id, case.id if case else None))
 
 
 def _sections_of(
     records: _Records, whole_entries: set[int], withheld: list[Redaction]
 ) -> tuple[list[Section], list[str]]:
     """The referral and its case as sections (empty ones left out); and the staff named in them."""
-    referral, case, contacts = records.referral, records.case, records.contacts
-    notes, consents, reviews, disclosures = records.notes, records.consents, records.reviews, records.disclosures
-    names = staff_names(
-        {entry.recorded_by_id for entry in contacts}
-        | {note.written_by_id for note in notes}
-        | {entry.recorded_by_id for entry in (*consents, *reviews, *disclosures)}
-    )
+    referral, case, held = records.referral, records.case, records.held
+    contacts, notes, consents, reviews = held.contacts, held.notes, held.consents, held.reviews
+    # Only approved disclosures were shared (one awaiting approval or declined was not); every
+    # recipient is still withheld by name (_third_parties).
+    disclosures = held.shared_disclosures
+    # The staff named in the response, the only ones whose names it may withhold.
+    shown_staff = {entry.recorded_by_id for entry in (*contacts, *consents, *reviews, *disclosures)}
+    shown_staff |= {note.written_by_id for note in notes}
+    names = {staff_id: name for staff_id, name in held.names.items() if staff_id in shown_staff}
     sections = [
         Section(
             f"Referral {referral.reference}",
@@ -442,10 +409,7 @@ def _sections_of(
                         ("Recorded by", names.get(disclosure.recorded_by_id, "")),
                     ],
                 )
-                # Only approved disclosures were shared (one awaiting approval or declined was not);
-                # every recipient is still withheld by name (_third_parties).
                 for disclosure in disclosures
-                if disclosure.shared
             ],
         )
     )
@@ -500,8 +464,8 @@ def _third_parties(held: list[_Records], request: InformationRequest) -> _ThirdP
             else:
                 found.withhold += [person.full_name, *contacts]
                 found.whole_entries.add(person.id)
-        found.withhold += [disclosure.recipient for disclosure in records.disclosures]
-        found.withhold += [party.name for consent in records.consents for party in consent.parties]
+        found.withhold += [disclosure.recipient for disclosure in records.held.disclosures]
+        found.withhold += [party.name for consent in records.held.consents for party in consent.parties]
     found.withhold = [name for name in found.withhold if name]
     found.keep = [word for word in found.keep if word]
     return found
@@ -582,6 +546,7 @@ def build_response(
         generated_on=today,
         sections=sections,
         redaction_log=[redaction.line for redaction in withheld] if for_team else None,
+        requested_as=request.acting_as or "self",
     )
     return document, len(withheld)
 

@@ -3,26 +3,30 @@
 Volunteers see only what is assigned to them (design section 5): every read here takes the viewer
 and applies that scope in the query itself, so a direct link to another referral finds nothing.
 Pages of the queue cost the same few queries however many referrals there are: one count, one
-page of rows, and the people and assignees of that page loaded together.
+page of rows, and the names, attestations, assignees and cases of that page loaded together.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import load_only, selectinload
 
 from portal.crypto import keyring, normalise_email
 from portal.extensions import db
 from portal.models.cases import Case
 from portal.models.referrals import REFERRAL_STATUSES, ROUTES, WITHDRAWAL_METHODS, ConsentAttestation, Person, Referral
 from portal.models.staff import StaffUser
-from portal.services import audit, references
+from portal.services import audit, clock, listing, references
+from portal.services.accounts import access_gaps
 from portal.services.audit import Actor
 from portal.services.casework import close_without_committing
 from portal.services.clock import add_months, london_day
+from portal.services.listing import Sorting
 from portal.services.problems import Page, Refusal, page_number
 from portal.services.roles import can
 from portal.services.validation import LONG_TEXT_MAX, InvalidInput, recorded_date_problem, required_text
@@ -76,19 +80,102 @@ def _filtered(statement: Select, viewer: StaffUser, queue: QueueFilter) -> Selec
     return statement
 
 
-def queue_page(viewer: StaffUser, queue: QueueFilter, number: int = 1) -> Page[Referral]:
-    """One page of the queue, newest first."""
+QUEUE_SORTS = {"received": "Received", "waiting": "Days waiting", "status": "Status", "worker": "Worker"}
+NEWEST_FIRST = Sorting("received", "descending")
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """A referral as the queue shows it: who it is about, what they need, who has it, how long
+    they waited."""
+
+    referral: Referral
+    family: listing.Family
+    needs: str
+    worker: str | None
+    waiting: listing.Waiting | None
+    awaiting_attestation: bool
+
+
+def _queue_order(sorting: Sorting) -> list:
+    if sorting.column == "waiting":
+        # Days waiting grow with age among the referrals still waiting, so they come first, the
+        # longest waiting first when descending; the others (waiting over) follow by date.
+        still_waiting = listing.in_order(Referral.status, ("new",))
+        oldest_first = Referral.submitted_at.asc() if sorting.descending else Referral.submitted_at.desc()
+        return [still_waiting, oldest_first]
+    if sorting.column == "status":
+        return [
+            listing.ordered(listing.in_order(Referral.status, REFERRAL_STATUSES), sorting),
+            Referral.submitted_at.desc(),
+        ]
+    if sorting.column == "worker":
+        return [listing.ordered(listing.worker_order(Referral.assigned_to_id), sorting), Referral.submitted_at.desc()]
+    return [listing.ordered(Referral.submitted_at, sorting)]
+
+
+def _rows(referrals: Sequence[Referral], today: dt.date) -> list[QueueRow]:
+    """The page's rows with their people's names, their workers' names, which have an attestation
+    and when their cases opened: one query each for the whole page, each reading (and decrypting)
+    only the column it shows."""
+    ids = [referral.id for referral in referrals]
+    named, opened = listing.families(ids), listing.cases_opened(ids)
+    workers = listing.staff_names(referral.assigned_to_id for referral in referrals)
+    attested = set(
+        db.session.scalars(select(ConsentAttestation.referral_id).where(ConsentAttestation.referral_id.in_(ids)))
+    )
+    return [
+        QueueRow(
+            referral=referral,
+            family=named[referral.id],
+            needs=listing.needs_line(referral.needs),
+            worker=workers.get(referral.assigned_to_id) if referral.assigned_to_id else None,
+            waiting=listing.waiting(referral.submitted_at, opened.get(referral.id), referral.status, today),
+            awaiting_attestation=referral.route == "professional" and referral.id not in attested,
+        )
+        for referral in referrals
+    ]
+
+
+def _listed() -> tuple:
+    """Only the columns a list shows: the others (the school, a decline's reason) stay encrypted."""
+    return (
+        load_only(
+            Referral.id,
+            Referral.reference,
+            Referral.needs,
+            Referral.route,
+            Referral.status,
+            Referral.assigned_to_id,
+            Referral.submitted_at,
+        ),
+    )
+
+
+def queue_page(
+    viewer: StaffUser, queue: QueueFilter, actor: Actor, number: int = 1, sorting: Sorting = NEWEST_FIRST
+) -> Page[QueueRow]:
+    """One page of the queue, newest first unless another order is chosen. It names families, so
+    the look is audited with the referrals it showed."""
     total = db.session.scalar(_filtered(select(func.count()).select_from(Referral), viewer, queue)) or 0
     number = page_number(number, total, PAGE_SIZE)
-    # The queue shows no names, so the people are not loaded (nor decrypted) at all.
-    rows = db.session.scalars(
-        _filtered(select(Referral), viewer, queue)
-        .options(selectinload(Referral.attestations))
-        .order_by(Referral.submitted_at.desc(), Referral.id.desc())
+    ids = db.session.scalars(
+        _filtered(select(Referral.id), viewer, queue)
+        .order_by(*_queue_order(sorting), Referral.id.desc())
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    return Page(list(rows), number, total, PAGE_SIZE)
+    listing.record_shown(actor, "referral queue viewed", "referrals", ids)
+    return Page(_rows(_in_order(ids), actor.today), number, total, PAGE_SIZE)
+
+
+def _in_order(ids: Sequence[int]) -> list[Referral]:
+    """The referrals with these ids, in this order, with what the list shows of them."""
+    loaded = {
+        referral.id: referral
+        for referral in db.session.scalars(select(Referral).where(Referral.id.in_(ids)).options(*_listed()))
+    }
+    return [loaded[referral_id] for referral_id in ids]
 
 
 def find_by_reference(viewer: StaffUser, text: str) -> Referral | None:
@@ -99,7 +186,7 @@ def find_by_reference(viewer: StaffUser, text: str) -> Referral | None:
     return db.session.scalars(_scoped(select(Referral), viewer).where(Referral.reference_hash.in_(hashes))).first()
 
 
-def find_by_email(viewer: StaffUser, email: str, actor: Actor) -> list[Referral]:
+def find_by_email(viewer: StaffUser, email: str, actor: Actor) -> list[QueueRow]:
     """Referrals naming this e-mail address for anyone in them (people rarely keep a reference).
     The search itself is audited: it tells the searcher who has been in touch. The entry names
     whom they looked for by the address's keyed look-up hash, the one stored beside the people it
@@ -118,14 +205,24 @@ def find_by_email(viewer: StaffUser, email: str, actor: Actor) -> list[Referral]
     audit.record(actor, "referrals searched by email", detail=f"email hash {sought}; {len(found_ids)} found")
     # Committed before the referrals are loaded, so the commit does not expire what the page shows.
     db.session.commit()
-    return list(
-        db.session.scalars(
-            select(Referral)
-            .where(Referral.id.in_(found_ids))
-            .options(selectinload(Referral.attestations))
-            .order_by(Referral.submitted_at.desc(), Referral.id.desc())
-        ).all()
-    )
+    return _rows(_in_order(found_ids), actor.today)
+
+
+def find_by_person(viewer: StaffUser, search: listing.PersonSearch, actor: Actor) -> list[QueueRow]:
+    """Referrals naming someone by full name, date of birth or postcode (``listing.SearchRefused``
+    when nothing was typed), the newest ``PAGE_SIZE``. Audited like the e-mail search: the entry
+    names the terms by their keyed hashes."""
+    conditions, sought = listing.people_matching(search)
+    found_ids = db.session.scalars(
+        _scoped(select(Referral.id), viewer)
+        .where(*conditions)
+        .order_by(Referral.submitted_at.desc(), Referral.id.desc())
+        .limit(PAGE_SIZE)
+    ).all()
+    audit.record(actor, "referrals searched by person", detail=f"{sought}; {len(found_ids)} found")
+    # Committed before the referrals are loaded, so the commit does not expire what the page shows.
+    db.session.commit()
+    return _rows(_in_order(found_ids), actor.today)
 
 
 def get_referral(viewer: StaffUser, referral_id: int) -> Referral | None:
@@ -140,24 +237,92 @@ def get_referral(viewer: StaffUser, referral_id: int) -> Referral | None:
     ).first()
 
 
-def view_referral(viewer: StaffUser, referral_id: int, actor: Actor) -> Referral | None:
-    """The referral in full, if the viewer may see it; the look is audited. The audit entry is
-    committed before the referral is loaded, so committing does not expire (and make the page
-    load and decrypt again) what it is about to show."""
+# Enough to send the worker to the family's history; more would only lengthen the warning.
+SAME_CHILD_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class SameChild:
+    """Another referral, one the viewer may open, naming a child with the same name and date of
+    birth: most likely the same child, referred again."""
+
+    referral_id: int
+    reference: str
+    status: str
+    case_id: int | None
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    referral: Referral
+    same_child: list[SameChild]
+
+
+def _same_child(viewer: StaffUser, referral_id: int) -> Select:
+    """Other referrals whose child has this referral's child's name-and-birthday look-up hash.
+    Both sides compare stored hashes, so nobody's name or date of birth is decrypted to find them
+    (``rotate-keys`` re-keys every row together, so the hashes stay comparable); only the few
+    references shown are."""
+    this_child = (
+        select(Person.identity_hash).where(Person.referral_id == referral_id, Person.role == "child").scalar_subquery()
+    )
+    return (
+        _scoped(select(Referral.id, Referral.reference, Referral.status, Case.id.label("case_id")), viewer)
+        .join(Person, (Person.referral_id == Referral.id) & (Person.role == "child"))
+        .outerjoin(Case, Case.referral_id == Referral.id)
+        .where(Person.identity_hash == this_child, Referral.id != referral_id)
+        .order_by(Referral.submitted_at.desc(), Referral.id.desc())
+        .limit(SAME_CHILD_SHOWN)
+    )
+
+
+def view_referral(viewer: StaffUser, referral_id: int, actor: Actor) -> ReferralView | None:
+    """The referral in full, if the viewer may see it, with the other referrals of the same child
+    that the viewer may open. The look is audited, naming those others when there are any (being
+    shown them tells the viewer the child was referred before); one entry either way, so the
+    page's statements do not depend on what it finds. The entry is committed before the referral
+    is loaded, so committing does not expire (and make the page load and decrypt again) what it
+    is about to show."""
     visible = db.session.scalar(_scoped(select(Referral.id), viewer).where(Referral.id == referral_id))
     if visible is None:
         return None
-    audit.record(actor, "referral viewed", "referral", referral_id)
-    db.session.commit()
-    return get_referral(viewer, referral_id)
-
-
-def assignable_staff() -> list[StaffUser]:
-    users = db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all()
-    return sorted(
-        (user for user in users if can(user, "be_assigned")),
-        key=lambda user: user.name.casefold(),
+    same_child = [SameChild(*row) for row in db.session.execute(_same_child(viewer, referral_id)).all()]
+    shown = ", ".join(str(other.referral_id) for other in same_child)
+    audit.record(
+        actor, "referral viewed", "referral", referral_id, detail=f"same child as referrals {shown}" if shown else None
     )
+    db.session.commit()
+    referral = get_referral(viewer, referral_id)
+    if referral is None:
+        return None  # reassigned away from a volunteer between the two reads
+    return ReferralView(referral, same_child)
+
+
+ASSIGNEE_NOT_CLEARED = (
+    "Choose someone whose account is active and whose confidentiality training is in date "
+    "(and, for a volunteer, who has signed the current Volunteer Agreement)"
+)
+
+
+def may_be_assigned(user: StaffUser, today: dt.date) -> bool:
+    """Whether a family's records may be given to ``user`` today: an active account of a role that
+    takes work, with nothing pausing their access to personal data (policy: confidentiality
+    training in date and, for a volunteer, the current Volunteer Agreement signed). Giving work to
+    someone who could not open it would leave the family waiting on nobody."""
+    config = current_app.config
+    return (
+        user.active
+        and can(user, "be_assigned")
+        and not access_gaps(user, today, config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"])
+    )
+
+
+def assignable_staff(today: dt.date | None = None) -> list[StaffUser]:
+    """Everyone a referral or case may be given to on ``today`` (by default the London date now),
+    by name."""
+    on = today or clock.london_today()
+    users = db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True))).all()
+    return sorted((user for user in users if may_be_assigned(user, on)), key=lambda user: user.name.casefold())
 
 
 def assign(referral: Referral, assignee_id: int | None, actor: Actor) -> StaffUser:
@@ -169,8 +334,10 @@ def assign(referral: Referral, assignee_id: int | None, actor: Actor) -> StaffUs
     if case is not None and case.status == "closed":
         raise AssignmentRefused({"assignee": "Reopen the case before assigning it"})
     assignee = db.session.get(StaffUser, assignee_id) if assignee_id else None
-    if assignee is None or not assignee.active or not can(assignee, "be_assigned"):
-        raise AssignmentRefused({"assignee": "Choose a caseworker or volunteer with an active account"})
+    if assignee is None:
+        raise AssignmentRefused({"assignee": "Choose a caseworker or volunteer"})
+    if not may_be_assigned(assignee, actor.today):
+        raise AssignmentRefused({"assignee": ASSIGNEE_NOT_CLEARED})
     referral.assigned_to_id = assignee.id
     if case is None:
         audit.record(actor, "referral assigned", "referral", referral.id, detail=f"to staff {assignee.id}")
@@ -187,6 +354,18 @@ def assign(referral: Referral, assignee_id: int | None, actor: Actor) -> StaffUs
     return assignee
 
 
+ATTESTATION_FIRST = (
+    "Record the consent attestation before accepting this referral: a case means working with the "
+    "family, and nobody may contact them until their consent is on record"
+)
+
+
+def awaits_attestation(referral: Referral) -> bool:
+    """A professional referral with no consent attestation yet (policy: no contact, so no case,
+    until the family's consent is on record)."""
+    return referral.route == "professional" and not referral.attestations
+
+
 def case_of(referral: Referral) -> Case | None:
     return db.session.scalar(select(Case).where(Case.referral_id == referral.id))
 
@@ -196,6 +375,8 @@ def accept(referral: Referral, actor: Actor, today: dt.date, review_months: int)
     falls due ``review_months`` from today."""
     if referral.status != "new":
         raise TriageError(f"This referral has already been {referral.status}")
+    if awaits_attestation(referral):
+        raise TriageError(ATTESTATION_FIRST)
     referral.status = "accepted"
     case = Case(
         referral_id=referral.id,

@@ -67,7 +67,11 @@ def _render_user(user: StaffUser, errors: dict[str, str] | None = None, status: 
             errors=errors or {},
             training_expires=accounts.training_expires_on(user, config["TRAINING_VALID_MONTHS"]),
             gaps=accounts.access_gaps(
-                user, today, config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
+                user,
+                today,
+                config["TRAINING_VALID_MONTHS"],
+                config["VOLUNTEER_AGREEMENT_VERSION"],
+                told_to_them=accounts.is_own_account(user, current_actor()),
             ),
             agreement_version=config["VOLUNTEER_AGREEMENT_VERSION"],
             role_items=_role_items(user.role_set),
@@ -105,7 +109,11 @@ def users() -> ResponseReturnValue:
         role_labels=ROLE_LABELS,
         gaps={
             user.id: accounts.access_gaps(
-                user, today, config["TRAINING_VALID_MONTHS"], config["VOLUNTEER_AGREEMENT_VERSION"]
+                user,
+                today,
+                config["TRAINING_VALID_MONTHS"],
+                config["VOLUNTEER_AGREEMENT_VERSION"],
+                told_to_them=accounts.is_own_account(user, current_actor()),
             )
             for user in people
         },
@@ -154,15 +162,28 @@ def change_roles(user_id: int) -> ResponseReturnValue:
     return _done(person, "Roles changed.")
 
 
+@bp.get("/admin/users/<int:user_id>/deactivate")
+@allow("manage_accounts")
+def confirm_deactivation(user_id: int) -> ResponseReturnValue:
+    """Asks "are you sure?" before deactivating: it ends every session the person has at once, so a
+    slip of the finger would sign a colleague out mid-task. The page names them, so the look is audited
+    as a view of their account."""
+    person = _user_or_404(user_id)
+    if not person.active or accounts.is_own_account(person, current_actor()):
+        return redirect(url_for("staff_admin.user", user_id=person.id))  # nothing here to confirm
+    accounts.record_account_view(person, current_actor())
+    return render_template("staff/admin/deactivate.html", user=person)
+
+
 @bp.post("/admin/users/<int:user_id>/active")
 @allow("manage_accounts")
 def set_active(user_id: int) -> ResponseReturnValue:
     person = _user_or_404(user_id)
     if request.form.get("active") == "yes":
         accounts.reactivate(person, current_actor())
-        return _done(person, "Account reactivated and unlocked.")
+        return _done(person, f"{person.name}'s account is reactivated and unlocked.")
     accounts.deactivate(person, current_actor())
-    return _done(person, "Account deactivated. Every session it had has ended.")
+    return _done(person, f"{person.name}'s account is deactivated. Every session it had has ended.")
 
 
 @bp.post("/admin/users/<int:user_id>/set-up-link")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -10,6 +11,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from portal.rendering import PasswordInput, TextInput
+from portal.services.listing import PersonSearch
 from portal.services.validation import DateParts, InvalidInput, real_date
 
 
@@ -92,10 +94,35 @@ def date_from_form(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
     """The date typed in a GOV.UK date input named ``prefix`` (boxes ``prefix-day`` and so on):
     the date, or None and why it is not one. Nothing typed is (None, None): the service that
     needs the date says it is missing, beside whatever else is."""
-    parts = DateParts(*(request.form.get(f"{prefix}-{part}", "") for part in ("day", "month", "year")))
+    return _date_from(request.form, prefix, what)
+
+
+def date_from_query(prefix: str, what: str) -> tuple[dt.date | None, str | None]:
+    """As ``date_from_form``, from the query string: a date that filters a list (a GET form)."""
+    return _date_from(request.args, prefix, what)
+
+
+def _date_from(values: Mapping[str, str], prefix: str, what: str) -> tuple[dt.date | None, str | None]:
+    parts = DateParts(*(values.get(f"{prefix}-{part}", "") for part in ("day", "month", "year")))
     if not any((parts.day, parts.month, parts.year)):
         return None, None
     try:
         return real_date(parts, what), None
     except InvalidInput as error:
         return None, str(error)
+
+
+# Longer than any name or postcode; what is cut off could never have matched anyway.
+SEARCH_TEXT_MAX = 200
+
+
+def person_search_from_form() -> tuple[PersonSearch, dict[str, str]]:
+    """The name, date of birth and postcode typed in a list's search, and a date typed wrongly as
+    its problem (``date_of_birth``)."""
+    born, born_problem = date_from_form("date_of_birth", "the date of birth")
+    search = PersonSearch(
+        name=request.form.get("name", "").strip()[:SEARCH_TEXT_MAX],
+        date_of_birth=born,
+        postcode=request.form.get("postcode", "").strip()[:SEARCH_TEXT_MAX],
+    )
+    return search, with_date_error({}, "date_of_birth", born_problem)

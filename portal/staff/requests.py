@@ -55,7 +55,7 @@ def queue() -> ResponseReturnValue:
     today = request_today()
     return render_template(
         "staff/requests.html",
-        page=requests.requests_page(current_user, chosen, today, requested_page(request.args.get("page"))),
+        page=requests.requests_page(current_user, chosen, current_actor(), requested_page(request.args.get("page"))),
         chosen=chosen,
         kinds=kinds,
         today=today,
@@ -63,6 +63,7 @@ def queue() -> ResponseReturnValue:
         search_error=search_error,
         views=views,
         kind_labels=requests.KIND_LABELS,
+        stage_labels=requests.STAGE_LABELS,
         prefixes=requests.PREFIXES,
         is_overdue=requests.is_overdue,
         is_stalled=requests.is_stalled,

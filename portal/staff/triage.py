@@ -18,17 +18,19 @@ from portal.services.consent import (
     record_attestation_by_staff,
 )
 from portal.services.contact import ContactDetails, ContactNotPermitted, InvalidContact
+from portal.services.listing import SearchRefused, Sorting
 from portal.services.referrals import ROUTE_LABELS
 from portal.services.roles import can
 from portal.services.triage import (
     WITHDRAWAL_METHOD_LABELS,
     AssignmentRefused,
     QueueFilter,
+    QueueRow,
     TriageError,
     WithdrawalRefused,
 )
 from portal.staff.access import allow, current_actor, staff_blueprint
-from portal.staff.forms import date_from_form, with_date_error
+from portal.staff.forms import date_from_form, person_search_from_form, with_date_error
 
 bp = staff_blueprint("staff_triage", __name__)
 
@@ -66,6 +68,8 @@ def dashboard() -> ResponseReturnValue:
 
 
 FILTER_ARGS = ("status", "route", "assigned", "attestation")
+SORT_ARGS = ("sort", "order")
+SEARCH_ERROR_ANCHORS = {"date_of_birth": "date_of_birth-day"}
 
 
 def _options(anything: str, labels: dict[str, str], chosen: str | None) -> list[dict[str, object]]:
@@ -109,30 +113,64 @@ def email_search() -> ResponseReturnValue:
     if not email_text:
         return _render_referrals(email_text=email_text, errors={"email": "Enter an email address"}, status=400)
     found = triage.find_by_email(current_user, email_text, current_actor())
-    return _render_referrals(email_text=email_text, found=found)
+    return _render_referrals(email_text=email_text, found=found, found_caption=f"Referrals naming {email_text}")
+
+
+@bp.post("/referrals/person-search")
+@allow("work_on_assigned")
+def person_search() -> ResponseReturnValue:
+    """Find referrals by a name, a date of birth or a postcode. A POST answered with the page
+    itself, like the e-mail search, so what was typed never appears in a URL or a log."""
+    search, problems = person_search_from_form()
+    if not problems:
+        try:
+            found = triage.find_by_person(current_user, search, current_actor())
+        except SearchRefused as refused:
+            problems = refused.problems
+        else:
+            return _render_referrals(found=found, found_caption="Referrals matching your search")
+    return _render_referrals(errors=problems, status=400)
 
 
 def _render_referrals(
     reference_text: str = "",
     email_text: str = "",
     errors: dict[str, str] | None = None,
-    found: list[Referral] | None = None,
+    found: list[QueueRow] | None = None,
+    found_caption: str = "",
     status: int = 200,
 ) -> ResponseReturnValue:
-    """The queue (its filters read from the query string), with a search's answer above it."""
+    """The queue (its filters and order read from the query string), or a search's answer."""
     queue = _queue_filter()
-    page = triage.queue_page(current_user, queue, requested_page(request.args.get("page")))
+    sorting = Sorting.chosen(
+        triage.QUEUE_SORTS, triage.NEWEST_FIRST, request.args.get("sort"), request.args.get("order")
+    )
+    # A search's answer is shown on its own (with the search recorded as the one look), not above
+    # a page of the queue that would be a second look at other families.
+    page = (
+        None
+        if found is not None
+        else triage.queue_page(current_user, queue, current_actor(), requested_page(request.args.get("page")), sorting)
+    )
+    filter_args = {name: value for name, value in request.args.items() if name in FILTER_ARGS and value}
     return render_template(
         "staff/referrals.html",
         page=page,
         queue=queue,
         found=found,
+        found_caption=found_caption,
+        page_size=triage.PAGE_SIZE,
         reference_text=reference_text,
         email_text=email_text,
         errors=errors or {},
+        error_anchors=SEARCH_ERROR_ANCHORS,
+        form=request.form,
         status_options=_options("Any status", STATUS_LABELS, queue.status),
         route_options=_options("Any route", ROUTE_LABELS, queue.route),
-        filter_args={name: value for name, value in request.args.items() if name in FILTER_ARGS and value},
+        filter_args=filter_args,
+        page_args=filter_args | {name: value for name, value in request.args.items() if name in SORT_ARGS and value},
+        sorting=sorting,
+        sorts=triage.QUEUE_SORTS,
         status_labels=STATUS_LABELS,
         route_labels=ROUTE_LABELS,
     ), status
@@ -152,15 +190,18 @@ def _render_referral(
     """The referral page, for a look or redrawn after a refused change. Every referral page is
     drawn here, and here the look is audited (``view_referral`` loads it after the entry is
     committed), so reading a referral by posting an empty form leaves a trace too."""
-    referral = triage.view_referral(current_user, referral_id, current_actor())
-    if referral is None:
+    viewed = triage.view_referral(current_user, referral_id, current_actor())
+    if viewed is None:
         abort(404)  # not there, or not theirs to see: the same answer either way
+    referral = viewed.referral
     errors, form = errors or {}, form or {}
-    assignable = triage.assignable_staff() if can(current_user, "decide_casework") else []
+    assignable = triage.assignable_staff(request_today()) if can(current_user, "decide_casework") else []
     return (
         render_template(
             "staff/referral.html",
             referral=referral,
+            same_child=viewed.same_child,
+            awaits_attestation=triage.awaits_attestation(referral),
             case=triage.case_of(referral),
             entries=contact.contact_entries(referral),
             contact_refusal=contact.contact_refusal(referral),
@@ -216,10 +257,11 @@ def assign(referral_id: int) -> ResponseReturnValue:
 def accept(referral_id: int) -> ResponseReturnValue:
     referral = _referral_or_404(referral_id)
     try:
-        triage.accept(referral, current_actor(), request_today(), current_app.config["CONSENT_REVIEW_MONTHS"])
+        case = triage.accept(referral, current_actor(), request_today(), current_app.config["CONSENT_REVIEW_MONTHS"])
     except TriageError as error:
         return _render_referral(referral.id, {"decision": str(error)}, status=400)
-    return _back(referral)
+    flash(f"Referral {referral.reference} is accepted. This is the case opened from it.")
+    return redirect(url_for("staff_cases.case", case_id=case.id))
 
 
 @bp.post("/referrals/<int:referral_id>/decline")
@@ -231,6 +273,7 @@ def decline(referral_id: int) -> ResponseReturnValue:
         triage.decline(referral, reason, current_actor())
     except TriageError as error:
         return _render_referral(referral.id, {"reason": str(error)}, {"reason": reason}, status=400)
+    flash("The referral is declined and closed. The reason is recorded below.")
     return _back(referral)
 
 
@@ -265,6 +308,7 @@ def record_attestation(referral_id: int) -> ResponseReturnValue:
         # A date typed but not real is said as such, beside whatever else is missing.
         problems = with_date_error(refusal.problems, "consent_given_on", date_error)
         return _render_referral(referral.id, problems, dict(request.form), status=400)
+    flash("The consent attestation is recorded. You can now contact the family and log it.")
     return _back(referral, "#consent")
 
 
@@ -286,4 +330,5 @@ def log_contact(referral_id: int) -> ResponseReturnValue:
     except InvalidContact as error:
         problems = with_date_error(error.problems, "occurred_on", date_error)
         return _render_referral(referral.id, problems, dict(request.form), status=400)
+    flash("The contact is logged.")
     return _back(referral, "#contact-log")

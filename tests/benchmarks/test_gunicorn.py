@@ -79,13 +79,14 @@ class Client:
         token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form.body)
         if not token:
             raise Failure("no CSRF token on /refer/self")
-        check = self.request("/refer/self", {**self_referral_answers(), "csrf_token": token.group(1)})
-        _expect(check, 200, "POST /refer/self")
+        answered = self.request("/refer/self", {**self_referral_answers(), "csrf_token": token.group(1)})
+        _expect(answered, 303, "POST /refer/self")
+        check = self.request("/refer/self/check")
+        _expect(check, 200, "GET /refer/self/check")
         sent = self.request(
             "/refer/self/check",
             {
                 "csrf_token": hidden_value(check.body, "csrf_token"),
-                "sealed": hidden_value(check.body, "sealed"),
                 "privacy_version": hidden_value(check.body, "privacy_version"),
                 "privacy_agreed": "yes",
                 "send": "yes",

@@ -113,16 +113,25 @@ def test_public_page(path, app, portal, group, record_figure):
     record_against_floor(record_figure, group, f"GET {path}", page_ms, floor_ms, PAGE_REPETITIONS, goal)
 
 
+def answered(portal: FlaskClient, path: str, answers: dict[str, object]) -> None:
+    """Every question page of the journey at ``path`` answered, each redirecting to the next:
+    the answers are kept in ``portal``'s cookies, ready for the check page."""
+    reply = portal.post(path, data=answers)
+    while reply.status_code == 303 and not reply.headers["Location"].endswith("/check"):
+        reply = portal.post(reply.headers["Location"], data=answers)
+    assert reply.status_code == 303, f"POST {path} did not reach its check page"
+
+
 @pytest.mark.parametrize("path", list(CHECKED_FORMS))
 def test_check_page(path, app, portal, group, record_figure):
-    """Valid answers posted to the form: the check-your-answers page (nothing is stored yet)."""
-    answers = {**CHECKED_FORMS[path](), "csrf_token": csrf_token(portal, path)}
-    first = portal.post(path, data=answers)
-    assert 'name="sealed"' in first.get_data(as_text=True), f"POST {path} did not reach its check page"
+    """The check-your-answers page, at its own URL, of answers kept in the browser (nothing is stored yet)."""
+    answered(portal, path, {**CHECKED_FORMS[path](), "csrf_token": csrf_token(portal, path)})
+    first = portal.get(f"{path}/check")
+    assert "Check your answers" in first.get_data(as_text=True), f"GET {path}/check did not show the answers"
     floor = floor_for(first)
-    floor_ms = milliseconds(sample(lambda: floor.post("/", data=answers), PAGE_WARMUP, PAGE_REPETITIONS))
-    page_ms = milliseconds(sample(lambda: portal.post(path, data=answers), PAGE_WARMUP, PAGE_REPETITIONS))
-    name = f"POST {path} -> check page"
+    floor_ms = milliseconds(sample(lambda: floor.get("/"), PAGE_WARMUP, PAGE_REPETITIONS))
+    page_ms = milliseconds(sample(lambda: portal.get(f"{path}/check"), PAGE_WARMUP, PAGE_REPETITIONS))
+    name = f"GET {path}/check"
     record_against_floor(record_figure, group, name, page_ms, floor_ms, PAGE_REPETITIONS, CHECK_PAGE_GOAL)
 
 
@@ -134,12 +143,12 @@ def test_submission(route, app, portal, group, record_figure):
     rows_before = referral_count(app)
 
     def check_page_answers() -> dict[str, str]:
-        check = portal.post(f"/refer/{route}", data=answers)
-        assert check.status_code == 200, f"POST /refer/{route}: {check.status_code}"
+        answered(portal, f"/refer/{route}", answers)
+        check = portal.get(f"/refer/{route}/check")
+        assert check.status_code == 200, f"GET /refer/{route}/check: {check.status_code}"
         html = check.get_data(as_text=True)
         return {
             "csrf_token": hidden_value(html, "csrf_token"),
-            "sealed": hidden_value(html, "sealed"),
             "privacy_version": hidden_value(html, "privacy_version"),
             "privacy_agreed": "yes",
             "send": "yes",

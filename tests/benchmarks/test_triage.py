@@ -2,8 +2,10 @@
 signed in as a caseworker, as a ratio to a bare Flask route measured in the same run.
 
 The pages: the queue's first page, the queue filtered to new professional referrals, one referral
-in full, and the dashboard (three counts). The referral page writes an audit entry on every view
-(taking the write lock on the chain head row), so its figure includes a committed write.
+in full, and the dashboard (three counts). The queue (which names the families it lists, with a
+line of their needs, their worker and the working days they have waited) and the referral page
+write an audit entry on every view (taking the write lock on the chain head row), so their
+figures include a committed write.
 Referrals go in through ``tests.bulk`` (encrypted as the app stores them); the 100,000 are the
 first 100 plus 99,900 more. The referral viewed is the newest professional referral with its
 attestation, at each size.

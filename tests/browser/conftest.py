@@ -22,6 +22,7 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from tests.browser.helpers import PageWatch, Screenshots
+from tests.browser.html_checker import HtmlCollector
 
 # Each phase's report (setup, call, teardown) of the running test, for the page fixture's teardown
 # to know whether the test failed.
@@ -67,8 +68,9 @@ def _failed(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture(scope="session")
 def live_server(app: Flask) -> Iterator[str]:
-    """The session's app served on a free port in a daemon thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    """The session's app served on a free port in a daemon thread; yields its base URL. Every
+    HTML page it serves is kept for the Nu HTML Checker (``html_checker.py``)."""
+    server = make_server("127.0.0.1", 0, HtmlCollector(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
     thread.start()
     try:

@@ -27,7 +27,15 @@ AXE = Axe()
 SCREENSHOTS_ALL = os.environ.get("SCREENSHOTS", "").strip().lower() == "all"
 
 REFERENCE = re.compile(r"SPS-[0-9A-Z]{4}-[0-9A-Z]{4}")
-RADIOS = {"completed_by", "preferred_contact", "consent_given_by", "consent_method"}
+RADIOS = {
+    "completed_by",
+    "preferred_contact",
+    "consent_given_by",
+    "consent_method",
+    "contact_through",
+    "acting_as",
+    "identity_check",
+}
 CHECKBOXES = {"consent_confirmed"}
 ANSWERS = {"self": self_referral_answers, "professional": professional_answers}
 
@@ -110,6 +118,13 @@ class Screenshots:
         self.missed = False
         if SCREENSHOTS_ALL:
             self._save(f"{self.count:02d}-{slugify(slug)}.png", full_page)
+
+    def keep(self, slug: str, full_page: bool = True) -> None:
+        """``take``, saved whatever SCREENSHOTS says: for the pages a change is reviewed by (the
+        referral page in each of its states, the account pages), kept by every run."""
+        self.count += 1
+        self.missed = False
+        self._save(f"{self.count:02d}-{slugify(slug)}.png", full_page)
 
     def _save(self, name: str, full_page: bool = True) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -253,11 +268,32 @@ def submit(page, slug: str, button: str = "Continue") -> None:
     arrive(page, slug)
 
 
+def asked_here(page, name: str, value: object) -> bool:
+    """Whether the page in view asks the question ``name``."""
+    if isinstance(value, list):
+        return page.locator(f"#{name}-day").count() > 0
+    if name in RADIOS:
+        return page.locator(f'input[name="{name}"]').count() > 0
+    return page.locator(f"#{name}").count() > 0
+
+
+def answer_pages(page, answers: dict[str, object], slug: str) -> list[str]:
+    """Answer each question page in view with the answers it asks, Continue, and so on to the
+    check page; the paths of the question pages answered."""
+    answered: list[str] = []
+    while "/check" not in page.url:
+        path = page.url.split("/", 3)[-1]
+        assert path not in answered, f"/{path} came back: {error_links(page)}"
+        answered.append(path)
+        fill_form(page, {name: value for name, value in answers.items() if asked_here(page, name, value)})
+        submit(page, f"{slug} after {path}")
+    return answered
+
+
 def reach_check_page(page, route: str, **overrides: object) -> None:
-    """Fill the form with valid answers and continue to the check-answers page."""
+    """Answer every question page with valid answers and continue to the check-answers page."""
     visit(page, f"/refer/{route}", f"{route} form")
-    fill_form(page, ANSWERS[route](**overrides))
-    submit(page, f"{route} check answers")
+    answer_pages(page, ANSWERS[route](**overrides), route)
     assert_heading(page, "Check your answers before sending your referral")
 
 

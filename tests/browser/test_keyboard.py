@@ -22,7 +22,7 @@ from tests.browser.helpers import (
     tab_and_type,
     tab_until,
 )
-from tests.journeys import professional_answers, self_referral_answers
+from tests.journeys import self_referral_answers
 
 CONTINUE = "form button.govuk-button"
 CHECK_HEADING = "Check your answers before sending your referral"
@@ -63,13 +63,13 @@ def walk_to_form(page, route: str) -> None:
     tab(page, ".govuk-back-link")
 
 
-def check_and_send(page, route: str, change_buttons: int) -> str:
-    """On the check page: every Change button is a button on the tab path, then the privacy
-    notice link, its summary, the agreement box (Space) and "Accept and send" (Enter)."""
+def check_and_send(page, route: str, change_links: int) -> str:
+    """On the check page: every Change link is on the tab path, then the privacy notice link, its
+    summary, the agreement box (Space) and "Accept and send" (Enter)."""
     assert_heading(page, CHECK_HEADING)
-    passed = tab_until(page, "#privacy_agreed", limit=change_buttons + 6)
-    changes = [element for element in passed if element.startswith("button[name=change]")]
-    assert len(changes) == change_buttons == page.locator("button[name=change]").count(), passed
+    passed = tab_until(page, "#privacy_agreed", limit=change_links + 8)
+    changes = [element for element in passed if element.startswith('a "Change')]
+    assert len(changes) == change_links == page.locator(".govuk-summary-list__actions a").count(), passed
     assert any("privacy notice" in element for element in passed), passed
     assert any(element.startswith("summary") for element in passed), passed
     page.keyboard.press("Space")
@@ -108,19 +108,19 @@ def test_self_referral_with_the_keyboard_alone(page, app):
     summary = page.locator("main").inner_text()
     for answer in ("Zoë Ó Briain-Nakamura", "Siân 李 Ó Briain", "14 March 2015", "We would like help", "BA1 1AA"):
         assert answer in summary
-    reference = check_and_send(page, "self", change_buttons=10)
+    reference = check_and_send(page, "self", change_links=10)
     assert_stored(app, reference, "self")
     page.watch.assert_clean()
 
 
-def test_change_button_with_the_keyboard_and_continue(page):
-    """A Change button, pressed with Enter, brings the form back with every answer in it; the
+def test_change_link_with_the_keyboard_and_continue(page):
+    """A Change link, followed with Enter, brings the form back with every answer in it; the
     corrected form then goes back to the check page."""
     walk_to_form(page, "self")
     fill_self_form(page, self_referral_answers(parent_carer_name="Zoe Typo"))
     press_and_arrive(page, "Enter", "self check answers")
     assert_heading(page, CHECK_HEADING)
-    tab_until(page, 'button[name="change"][value="parent_carer_name"]', limit=6)
+    tab_until(page, 'a[href="/refer/self?return=check#parent_carer_name"]', limit=8)
     press_and_arrive(page, "Enter", "self form to change name")
     assert_heading(page, "Refer yourself or your child")
     expect(page.locator("#completed_by")).to_be_checked()
@@ -138,30 +138,8 @@ def test_change_button_with_the_keyboard_and_continue(page):
     page.watch.assert_clean()
 
 
-def test_professional_referral_with_the_keyboard_alone(page, app):
-    answers = professional_answers()
-    walk_to_form(page, "professional")
-
-    for name in ("referrer_name", "referrer_job_title", "referrer_organisation", "referrer_email", "referrer_phone"):
-        tab_and_type(page, f"#{name}", answers[name])
-    tab_and_type(page, "#child_name", answers["child_name"])
-    enter_date(page, "child_date_of_birth", answers["child_date_of_birth"])
-    tab_and_type(page, "#school_or_setting", answers["school_or_setting"])
-    tab_and_type(page, "#parent_carer_name", answers["parent_carer_name"])
-    enter_contact_details(page, answers)
-    tab_and_type(page, "#reason", answers["reason"])
-    choose_radio(page, "consent_given_by", str(answers["consent_given_by"]))
-    enter_date(page, "consent_given_on", answers["consent_given_on"])
-    choose_radio(page, "consent_method", str(answers["consent_method"]))
-    tab(page, "#consent_confirmed")
-    page.keyboard.press("Space")
-    expect(page.locator("#consent_confirmed")).to_be_checked()
-    tab(page, CONTINUE)
-    press_and_arrive(page, "Enter", "professional check answers")
-
-    reference = check_and_send(page, "professional", change_buttons=18)
-    assert_stored(app, reference, "professional")
-    page.watch.assert_clean()
+# The professional referral, now question pages, is walked by the keyboard in
+# tests/browser/test_question_pages.py.
 
 
 @pytest.mark.parametrize("route", ["self", "professional"])

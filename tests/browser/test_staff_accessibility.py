@@ -247,7 +247,7 @@ def test_separation_of_duties_pages_have_no_axe_violations(page, app):
     assert page.title().startswith("Error: ")
     assert error_links(page), "no error summary"
     found.check("a decline sent back without a reason")
-    found.visit_and_check(f"/staff/cases/{case_id}", "case with a disclosure held back")
+    found.visit_and_check(f"/staff/cases/{case_id}/consent-and-disclosures", "case with a disclosure held back")
     sign_out(page)
 
     admin = make_staff(app, "admin", name="Ada Admin")

@@ -23,7 +23,7 @@ from portal.services.clock import london_today, long_date
 from portal.services.requests import FoiAnswers, Requester
 from tests.browser.helpers import Findings, assert_heading, error_links, visit
 from tests.browser.staff_helpers import Made, fill_date, sign_in, submit_public_referral, summary_value
-from tests.browser.test_staff_cases import error_links_that_lead_nowhere, expand, press
+from tests.browser.test_staff_cases import error_links_that_lead_nowhere, press
 from tests.journeys import records_answers, request_send, request_start
 from tests.staff import make_staff, pdf_text
 from tests.unit.test_jobs import HeldBack
@@ -39,6 +39,17 @@ TOKEN_PATH = re.compile(rf"/staff/jobs/[A-Za-z0-9_-]{{{TOKEN_LENGTH}}}")
 
 
 # Made straight in the database, or through the public form by the test client (quicker) ----------
+
+
+def expand(page, summary: str):
+    """Open the govukDetails whose summary reads ``summary`` (unless open); returns the details."""
+    details = page.locator("details.govuk-details").filter(
+        has=page.locator("summary", has_text=re.compile(rf"^\s*{re.escape(summary)}\s*$"))
+    )
+    assert details.count() == 1, f"{details.count()} details headed {summary!r} at {page.url}"
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    return details
 
 
 def sar_through_the_public_form(app: Flask) -> Made:

@@ -90,7 +90,7 @@ def test_a_recovery_code_signs_in_once_instead_of_a_code_from_the_app(page, app)
     page.fill("#code", codes[3])
     submit(page, "recovery code used again", button="Sign in")
     assert page.url.endswith("/staff/login/code"), page.url
-    assert "Enter a correct code from your authenticator app, or an unused recovery code" in error_summary_text(page)
+    assert "That code is wrong. Codes change every 30 seconds" in error_summary_text(page)
     page.watch.assert_clean()
 
 

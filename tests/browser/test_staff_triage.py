@@ -8,12 +8,22 @@ import datetime as dt
 import re
 
 from portal.services.clock import london_today
-from tests.browser.helpers import assert_heading, error_links, submit, visit
+from tests.browser.helpers import (
+    assert_accessible,
+    assert_heading,
+    error_links,
+    press_and_arrive,
+    submit,
+    tab,
+    tab_until,
+    visit,
+)
 from tests.browser.staff_helpers import (
     assign_in_database,
     error_summary_text,
     fill_date,
     keyed_in_without_attestation,
+    notification,
     queue_references,
     sign_in,
     submit_public_referral,
@@ -21,7 +31,12 @@ from tests.browser.staff_helpers import (
 )
 from tests.staff import make_staff
 
-NO_CONSENT = "there is no record of their consent to be contacted"
+NO_CONSENT = (
+    "Nobody may contact this family, log contact with them or accept this referral until their consent is on record."
+)
+CONTACT_WAITS = "No contact can be logged until the family's consent is on record"
+ACCEPT_WAITS = "You can accept this referral once the family's consent is on record"
+CASE_PAGE = re.compile(r"/staff/cases/\d+$")
 
 
 def open_queue(page) -> None:
@@ -81,6 +96,7 @@ def test_caseworker_finds_assigns_contacts_and_accepts_a_referral(page, app):
 
     page.select_option("#assignee", label="Vic Volunteer")
     submit(page, "assigned", button="Assign")
+    assert "now assigned to Vic Volunteer" in notification(page)
     assert summary_value(page, "Assigned to") == "Vic Volunteer"
     assert page.locator("#assignee option:checked").inner_text() == "Vic Volunteer"
 
@@ -92,6 +108,9 @@ def test_caseworker_finds_assigns_contacts_and_accepts_a_referral(page, app):
     assert "Rang Zoë; she would like a call back on Tuesday." in rows[0]
 
     submit(page, "accepted", button="Accept and open a case")
+    assert CASE_PAGE.search(page.url), f"accepting did not land on the new case: {page.url}"
+    assert f"Referral {self_made.reference} is accepted. This is the case opened from it." in notification(page)
+    open_referral(page, self_made)
     status = summary_value(page, "Status")
     assert status.startswith("Accepted"), status
     assert page.get_by_role("button", name="Accept and open a case").count() == 0
@@ -109,15 +128,17 @@ def test_contact_waits_for_a_consent_attestation_on_a_professional_referral(page
     assert "Attestation missing" in row.inner_text()
 
     open_referral(page, made)
-    assert "No consent attestation is on record" in page.locator(".govuk-warning-text").inner_text()
+    assert NO_CONSENT in page.locator("#attestation-needed .govuk-warning-text").inner_text()
+    assert page.get_by_role("button", name="Accept and open a case").count() == 0
+    assert ACCEPT_WAITS in page.locator("main").inner_text()
     assert contact_form(page).count() == 0
     assert page.get_by_role("button", name="Log contact").count() == 0
-    explanation = page.locator("#contact-log + .govuk-inset-text")
-    assert NO_CONSENT in explanation.inner_text(), explanation.inner_text()
-    link = explanation.get_by_role("link", name="Record the consent attestation")
-    assert link.get_attribute("href") == "#record-attestation"
+    explanation = page.locator("#contact-log + p")
+    assert CONTACT_WAITS in explanation.inner_text(), explanation.inner_text()
+    link = explanation.get_by_role("link", name="see consent")
+    assert link.get_attribute("href") == "#consent"
     link.click()
-    assert page.url.endswith("#record-attestation"), page.url
+    assert page.url.endswith("#consent"), page.url
     page.shots.take("record attestation", full_page=False)
 
     form = page.locator("form#record-attestation")
@@ -128,13 +149,15 @@ def test_contact_waits_for_a_consent_attestation_on_a_professional_referral(page
     submit(page, "attestation recorded", button="Record consent")
     assert page.url.endswith("#consent"), page.url
     assert page.locator(".govuk-error-summary").count() == 0
+    assert "The consent attestation is recorded." in notification(page)
+    assert page.get_by_role("button", name="Accept and open a case").count() == 1
     assert summary_value(page, "Given by") == "Parent or carer"
     assert summary_value(page, "How") == "Verbally (in person or by phone)"
     assert summary_value(page, "Recorded").endswith("by Cass Caseworker"), summary_value(page, "Recorded")
     assert page.locator(".govuk-warning-text").count() == 0
 
     # Now the family may be contacted, and the contact logged.
-    assert page.locator("#contact-log + .govuk-inset-text").count() == 0
+    assert CONTACT_WAITS not in page.locator("main").inner_text()
     assert contact_form(page).count() == 1
     log_contact(page, "Called Max to introduce the service.")
     rows = contact_log_rows(page)
@@ -257,4 +280,64 @@ def test_volunteer_sees_only_the_referral_assigned_to_them(page, app):
     assert contact_form(page).count() == 1
     log_contact(page, "Emailed Zoë with dates for a first meeting.")
     assert len(contact_log_rows(page)) == 1
+    page.watch.assert_clean()
+
+
+def test_the_referral_page_by_keyboard_from_no_consent_to_an_open_case(page, app):
+    """A professional referral of a child already referred once, without the family's consent:
+    the warning about the other referral, consent recorded and the referral accepted, by keyboard
+    alone, axe clean in each state; the page is kept as a screenshot in each."""
+    earlier = keyed_in_without_attestation(app)
+    made = keyed_in_without_attestation(app)  # the same child, referred again
+    sign_in(page, app, make_staff(app, "caseworker", name="Cass Caseworker"))
+
+    open_referral(page, made)
+    same_child = page.locator("#same-child")
+    assert "This child may already be known to the service" in same_child.inner_text()
+    assert same_child.get_by_role("link", name=f"Referral {earlier.reference}").count() == 1
+    assert NO_CONSENT in page.locator("#attestation-needed").inner_text()
+    assert page.get_by_role("button", name="Accept and open a case").count() == 0
+    assert_accessible(page, "referral without consent, the same child referred before")
+    page.shots.keep("referral without consent, same child referred before")
+
+    # From the contact log's pointer to the consent form, and through it, by keyboard.
+    page.locator("#contact-log + p a").focus()
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#consent"), page.url
+    tab_until(page, "#consent_given_by", limit=60)
+    page.keyboard.press("Space")
+    yesterday = london_today() - dt.timedelta(days=1)
+    for box, value in (("day", yesterday.day), ("month", yesterday.month), ("year", yesterday.year)):
+        tab(page, f"#consent_given_on-{box}")
+        page.keyboard.type(str(value))
+    tab(page, "#consent_method")
+    page.keyboard.press("Space")
+    tab(page, "#consent_confirmed")
+    page.keyboard.press("Space")
+    tab(page, "form#record-attestation button")
+    press_and_arrive(page, "Enter", "consent recorded by keyboard")
+    assert "The consent attestation is recorded." in notification(page)
+    assert page.locator("#attestation-needed").count() == 0
+    assert_accessible(page, "referral with consent recorded")
+    page.shots.keep("referral with consent recorded")
+
+    page.get_by_role("button", name="Accept and open a case").focus()
+    press_and_arrive(page, "Enter", "accepted by keyboard")
+    assert CASE_PAGE.search(page.url), page.url
+    assert f"Referral {made.reference} is accepted." in notification(page)
+    page.watch.assert_clean()
+
+
+def test_the_assign_list_leaves_out_people_whose_access_is_paused(page, app):
+    made = submit_public_referral(app, "self")
+    make_staff(app, "volunteer", name="Cleared Volunteer")
+    make_staff(app, "volunteer", name="Unsigned Volunteer", agreement=False)
+    make_staff(app, "caseworker", name="Untrained Caseworker", trained=False)
+    sign_in(page, app, make_staff(app, "caseworker", name="Cass Caseworker"))
+
+    open_referral(page, made)
+    offered = [text.strip() for text in page.locator("#assignee option").all_inner_texts()]
+    assert offered == ["Choose someone", "Cass Caseworker", "Cleared Volunteer"], offered
+    assert_accessible(page, "referral from the family")
+    page.shots.keep("referral from the family, assign list")
     page.watch.assert_clean()

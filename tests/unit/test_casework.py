@@ -174,7 +174,8 @@ def test_overdue_reviews_show_for_the_worker_and_managers(world):
     assert casework.overdue_reviews(volunteer, TODAY) == 1
     assert casework.overdue_reviews(manager, TODAY) == 1
     assert casework.overdue_reviews(caseworker, TODAY) == 0, "not theirs"
-    assert casework.cases_page(manager, CaseFilter(review_overdue=True), TODAY).total == 1
+    looking = Actor(manager.id, None, clock.now())
+    assert casework.cases_page(manager, CaseFilter(review_overdue=True), looking).total == 1
 
 
 def test_two_saves_of_the_same_note_conflict_and_keep_both_texts(world):
@@ -232,7 +233,7 @@ def test_a_volunteer_reaches_only_their_assigned_cases(world):
     people, case, actor = world
     volunteer = db.session.get(type(people["volunteer"]), people["volunteer"].id)
     assert casework.get_case(volunteer, case.id) is None
-    assert casework.cases_page(volunteer, CaseFilter(), TODAY).total == 0
+    assert casework.cases_page(volunteer, CaseFilter(), Actor(volunteer.id, None, clock.now())).total == 0
     triage.assign(case.referral, volunteer.id, actor)
     assert casework.get_case(volunteer, case.id).id == case.id
     assert casework.find_by_reference(volunteer, case.referral.reference).id == case.id
@@ -265,3 +266,24 @@ def test_consent_can_be_withdrawn_after_the_case_closed(world):
     casework.close(case, "Advice given.", TODAY, actor, TODAY)
     withdraw_consent(record, "parent_carer", TODAY, "email", actor, TODAY)
     assert not record.current
+
+
+def test_checking_a_closure_applies_the_closing_rules_and_changes_nothing(world):
+    _, case, _ = world
+    with pytest.raises(CaseworkError) as refused:
+        casework.check_closure(case, " ", TODAY + dt.timedelta(days=1), TODAY, 3)
+    assert set(refused.value.problems) == {"case_outcome", "closed_on"}
+    checked = casework.check_closure(case, "  Advice given.  ", TODAY, TODAY, 3)
+    assert (checked.outcome, checked.closed_on) == ("Advice given.", TODAY)
+    assert checked.destroyed_on == casework.retention_ends(TODAY, 3)
+    db.session.refresh(case)
+    assert case.status == "open" and case.closed_on is None
+
+
+def test_the_overview_counts_current_consents_notes_and_disclosures_awaiting_approval(world):
+    _, case, actor = world
+    assert casework.case_facts(case) == casework.CaseFacts(0, None, 0, 0)
+    give_consent(case, actor)
+    casework.add_note(case, "Called mum.", actor)
+    facts = casework.case_facts(case)
+    assert (facts.current_consents, facts.notes, facts.awaiting_approval) == (1, 1, 0)

@@ -28,6 +28,7 @@ from flask import Flask, Response
 from gunicorn.config import Config as GunicornConfig
 
 from portal.config import ConfigError, load_config
+from portal.public.answers import LARGEST_COOKIE_HEADER
 from portal.security import apply_security_headers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -256,6 +257,14 @@ def gunicorn_settings() -> dict[str, object]:
 def test_nginx_refuses_exactly_the_bodies_the_portal_refuses():
     config = load_config(example_environ(**VALID_SECRETS))
     assert nginx_bytes(value(portal_https_server(), "client_max_body_size")[0]) == config["MAX_CONTENT_LENGTH"]
+
+
+def test_nginx_and_gunicorn_accept_the_largest_cookie_header_of_answers_kept_in_the_browser():
+    count, size = value(portal_https_server(), "large_client_header_buffers")
+    assert int(count) >= 2 and nginx_bytes(size) >= LARGEST_COOKIE_HEADER
+    field_size = gunicorn_settings()["limit_request_field_size"]
+    assert field_size >= LARGEST_COOKIE_HEADER
+    assert GunicornConfig().settings["limit_request_field_size"].default < LARGEST_COOKIE_HEADER, "the default is not"
 
 
 def test_nginx_waits_for_the_portal_at_least_as_long_as_gunicorn_lets_a_worker_run():

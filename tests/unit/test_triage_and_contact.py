@@ -154,26 +154,27 @@ def test_assigning_moves_the_referral_and_its_case_together_and_the_log_names_bo
 
 def test_a_volunteer_sees_only_what_is_assigned_to_them(app, people, self_referral, unattested):
     volunteer = db.session.get(type(people["volunteer"]), people["volunteer"].id)
-    assert triage.queue_page(volunteer, QueueFilter()).total == 0
+    assert triage.queue_page(volunteer, QueueFilter(), actor(volunteer)).total == 0
     assert triage.get_referral(volunteer, self_referral.id) is None
     assert triage.find_by_reference(volunteer, self_referral.reference) is None
     triage.assign(self_referral, volunteer.id, actor(people["manager"]))
-    assert [referral.id for referral in triage.queue_page(volunteer, QueueFilter()).items] == [self_referral.id]
+    listed = triage.queue_page(volunteer, QueueFilter(), actor(volunteer)).items
+    assert [row.referral.id for row in listed] == [self_referral.id]
     assert triage.get_referral(volunteer, unattested.id) is None
     caseworker = db.session.get(type(people["caseworker"]), people["caseworker"].id)
-    assert triage.queue_page(caseworker, QueueFilter()).total == 2
+    assert triage.queue_page(caseworker, QueueFilter(), actor(caseworker)).total == 2
 
 
 def test_queue_filters_and_dashboard_counts(people, self_referral, unattested):
     manager = db.session.get(type(people["manager"]), people["manager"].id)
-    assert triage.queue_page(manager, QueueFilter(route="professional")).total == 1
-    assert triage.queue_page(manager, QueueFilter(awaiting_attestation=True)).total == 1
+    assert triage.queue_page(manager, QueueFilter(route="professional"), actor(manager)).total == 1
+    assert triage.queue_page(manager, QueueFilter(awaiting_attestation=True), actor(manager)).total == 1
     assert triage.dashboard_counts(manager) == triage.DashboardCounts(new=2, awaiting_attestation=1, assigned_to_me=0)
 
 
 def test_referrals_are_found_by_email_and_views_are_audited(people, self_referral):
     manager = db.session.get(type(people["manager"]), people["manager"].id)
-    assert [referral.id for referral in triage.find_by_email(manager, "ZOE.family@example.com ", actor(manager))] == [
+    assert [row.referral.id for row in triage.find_by_email(manager, "ZOE.family@example.com ", actor(manager))] == [
         self_referral.id
     ]
     triage.view_referral(manager, self_referral.id, actor(manager))

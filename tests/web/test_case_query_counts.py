@@ -18,8 +18,9 @@ consents (current and withdrawn), reviews, and disclosures on consent and on chi
 approved by a manager. A per-entry query would show as a difference between 3 and 30; a per-row
 query on the cases list likewise (3 rows, then 25).
 
-Viewing a case writes an audit entry, so the case page's count includes that write; it is the same
-write at every size.
+The case is drawn on three pages (its overview, its timeline, and its consent and disclosures),
+each counted. Viewing any of them writes an audit entry, so each count includes that write; it is
+the same write at every size.
 """
 
 from __future__ import annotations
@@ -38,8 +39,11 @@ from tests.staff import make_staff
 from tests.web.test_query_counts import counted, signed_in
 
 SIZES = (3, 30, 300)
-CASE_PAGE = "/staff/cases/{case_id}"
-PAGES = (CASE_PAGE, "/staff/cases", "/staff/cases?review=overdue", "/staff/cases?mine=yes")
+OVERVIEW = "/staff/cases/{case_id}"
+TIMELINE = "/staff/cases/{case_id}/timeline"
+CONSENTS = "/staff/cases/{case_id}/consent-and-disclosures"
+LISTS = ("/staff/cases", "/staff/cases?review=overdue", "/staff/cases?mine=yes")
+PAGES = (OVERVIEW, TIMELINE, CONSENTS, *LISTS)
 ASSIGNED_SHARE = 10  # one case in ten is assigned to whoever is signed in
 
 
@@ -78,10 +82,15 @@ def kinds_on(app: Flask, case_id: int, referral_id: int) -> dict[str, int]:
 
 
 def shown(client: FlaskClient, path: str) -> int:
-    """Rows on a list page, or entries on a case page."""
+    """Rows on a list page, entries on a case's timeline, consents on its consent page (the
+    overview shows counts, not rows)."""
     body = client.get(path).get_data(as_text=True)
-    if path.startswith("/staff/cases/"):
+    if path.endswith("/timeline"):
         return body.count('class="sps-timeline__entry"')
+    if path.endswith("/consent-and-disclosures"):
+        return body.count('<div class="govuk-summary-card">')
+    if path.startswith("/staff/cases/"):
+        return body.count("<h1 ")
     return body.count('<tr class="govuk-table__row">') - 1 - body.count("No cases match.")
 
 
@@ -133,8 +142,9 @@ def test_statements_per_casework_page_do_not_grow(app, role, capsys):
     assert all(all(kinds[size].values()) for size in SIZES[1:]), kinds
     # Every page shows something at every size (an empty list would skip the loading of what its
     # rows refer to), and more at the larger sizes.
-    assert [sizes_shown[CASE_PAGE][size] for size in SIZES] == list(SIZES)
-    for path in PAGES[1:]:
+    assert [sizes_shown[TIMELINE][size] for size in SIZES] == list(SIZES)
+    assert [sizes_shown[OVERVIEW][size] for size in SIZES] == [1, 1, 1]
+    for path in (CONSENTS, *LISTS):
         assert 0 < sizes_shown[path][SIZES[0]] < sizes_shown[path][SIZES[-1]], (path, sizes_shown[path])
 
     with capsys.disabled():
@@ -144,7 +154,7 @@ def test_statements_per_casework_page_do_not_grow(app, role, capsys):
         )
         for path, by_size in counts.items():
             rows = ", ".join(str(sizes_shown[path][size]) for size in SIZES)
-            what = "entries" if path == CASE_PAGE else "rows"
+            what = {TIMELINE: "entries", CONSENTS: "cards", OVERVIEW: "headings"}.get(path, "rows")
             print(f"  {path:<34}" + "".join(f"{len(by_size[size]):>4}" for size in SIZES) + f"   ({what} {rows})")
         for size in SIZES:
             print(f"  timeline at {size}: " + ", ".join(f"{number} {kind}" for kind, number in kinds[size].items()))

@@ -29,14 +29,14 @@ def caseworker(app):
 
 
 def close_through_the_page(app, browser, case_id: int) -> str:
-    """Close the case from its page; the page the closure leads to."""
+    """Close the case through its pages (confirmed after the check); the page the closure leads to."""
     response = browser.post(
-        f"/staff/cases/{case_id}/close",
+        f"/staff/cases/{case_id}/close/confirm",
         data={"csrf_token": csrf_token(browser), "case_outcome": "Advice given.", **date_fields("closed_on", TODAY)},
     )
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/staff/cases/{case_id}#feedback")
-    return browser.get(f"/staff/cases/{case_id}").get_data(as_text=True)
+    assert response.headers["Location"].endswith(f"/staff/cases/{case_id}")
+    return browser.get(f"/staff/cases/{case_id}/feedback-link").get_data(as_text=True)
 
 
 def feedback_path(outbox: list) -> str:
@@ -53,9 +53,11 @@ def test_send_a_link_at_closure_the_family_answers_once_then_the_link_is_spent(a
     assert self_referral_answers()["email"] in page
 
     sent = staff.post(f"/staff/cases/{case_id}/feedback-link", data={"csrf_token": csrf_token(staff)})
-    assert sent.status_code == 302 and sent.headers["Location"].endswith("#feedback")
-    page = staff.get(f"/staff/cases/{case_id}").get_data(as_text=True)
-    assert "A feedback link was sent to the family at z***@example.com" in page  # the banner
+    assert sent.status_code == 302 and sent.headers["Location"].endswith(f"/staff/cases/{case_id}")
+    assert "A feedback link was sent to the family at z***@example.com" in staff.get(sent.headers["Location"]).get_data(
+        as_text=True
+    )  # the banner
+    page = staff.get(f"/staff/cases/{case_id}/feedback-link").get_data(as_text=True)
     assert "A feedback link was sent to the family on" in page
     assert "Send the family a feedback link" not in page, "one link per closure"
     again = staff.post(f"/staff/cases/{case_id}/feedback-link", data={"csrf_token": csrf_token(staff)})

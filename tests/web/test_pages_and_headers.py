@@ -19,6 +19,7 @@ PUBLIC_PAGES = [
     "/",
     "/privacy",
     "/accessibility",
+    "/contact",
     "/refer/self",
     "/refer/professional",
     "/requests/records",
@@ -40,12 +41,17 @@ def test_every_get_route_is_known_and_answers(app, client):
         "/",
         "/privacy",
         "/accessibility",
+        "/contact",
         "/healthz",
         "/readyz",
         "/assets/<path:filename>",
         "/refer/<any(self, professional):route>",
+        "/refer/<any(self, professional):route>/<slug>",  # question pages: tests/web/test_professional_referral.py
+        "/refer/<any(self, professional):route>/check",  # check pages: tests/web/test_self_referral.py
         "/refer/<any(self, professional):route>/confirmation",
         "/requests/<any(records, foi, complaint):kind>",
+        "/requests/<any(records, foi, complaint):kind>/<slug>",  # tests/web/test_public_requests.py
+        "/requests/<any(records, foi, complaint):kind>/check",
         "/requests/<any(records, foi, complaint):kind>/confirmation",
         "/feedback/<token>",  # tests/web/test_feedback.py walks it
         "/feedback/thank-you",
@@ -92,10 +98,11 @@ def test_a_post_without_a_csrf_token_gets_the_400_page(client):
     assert "Sorry, there is a problem with your request" in response.get_data(as_text=True)
 
 
-def test_a_forged_sealed_page_gets_the_400_page(client):
+def test_forged_answers_send_the_person_back_to_the_start_of_the_form(client):
+    client.set_cookie("sps_answers_self_0", "forged", path="/refer/self")
     token = client.csrf_token("/refer/self")
-    response = client.post("/refer/self/check", data={"csrf_token": token, "sealed": "forged", "send": "yes"})
-    assert response.status_code == 400
+    response = client.post("/refer/self/check", data={"csrf_token": token, "send": "yes"})
+    assert response.status_code == 303 and response.headers["Location"] == "/refer/self"
 
 
 def test_confirmation_without_a_referral_returns_to_the_start(client):

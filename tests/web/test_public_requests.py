@@ -137,19 +137,84 @@ def test_someone_acting_with_authority_says_how(client, app_context):
     assert request.authority == "Lasting power of attorney for property and affairs"
 
 
-def test_an_empty_records_form_lists_every_problem_in_page_order(client, app_context):
-    response = request_start(client, "records", {"subject_date_of_birth": ["", "", ""]})
+RECORDS_PAGES_AND_THEIR_PROBLEMS_WHEN_EMPTY = [
+    ("/requests/records", [("#acting_as", "Select who is asking for the records")]),
+    (
+        "/requests/records/authority",
+        [("#authority", "Tell us how you are entitled to act for them, for example a lasting power of attorney")],
+    ),
+    (
+        "/requests/records/whose-records",
+        [
+            ("#subject_name", "Enter the full name of the person whose records you want"),
+            ("#subject_date_of_birth-day", "Enter date of birth"),
+        ],
+    ),
+    ("/requests/records/your-name", [("#full_name", "Enter your full name")]),
+    ("/requests/records/reply-method", [("#preferred_contact", "Select how you would like to receive the copy")]),
+    ("/requests/records/records-wanted", [("#wanted", "Enter the information you want")]),
+    ("/requests/records/identity", [("#identity_check", "Select how we can check your identity")]),
+]
+
+
+@pytest.mark.parametrize(("path", "problems"), RECORDS_PAGES_AND_THEIR_PROBLEMS_WHEN_EMPTY)
+def test_each_records_question_page_checks_only_its_own_questions(client, app_context, path, problems):
+    token = client.csrf_token("/requests/records")
+    client.post("/requests/records", data={"acting_as": "authorised", "csrf_token": token})
+    response = client.post(path, data={"subject_date_of_birth": ["", "", ""], "csrf_token": token})
+    assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert error_summary(html) == [
-        ("#acting_as", "Select who is asking for the records"),
-        ("#full_name", "Enter your full name"),
-        ("#subject_date_of_birth-day", "Enter date of birth"),
-        ("#wanted", "Enter the information you want"),
-        ("#preferred_contact", "Select how you would like to receive the copy"),
-        ("#identity_check", "Select how we can check your identity"),
-    ]
+    assert error_summary(html) == problems
     assert "<title>Error: " in html
     assert stored() == 0
+
+
+def records_pages_walked(client, answers: dict) -> list[str]:
+    token = client.csrf_token("/requests/records")
+    path, visited = "/requests/records", []
+    while not path.endswith("/check"):
+        visited.append(path.removeprefix("/requests/records"))
+        response = client.post(path, data={**answers, "csrf_token": token})
+        assert response.status_code == 303, (path, error_summary(response.get_data(as_text=True)))
+        path = response.headers["Location"]
+    return visited
+
+
+def test_a_parent_is_asked_whose_records_then_about_themselves(client, app_context):
+    assert records_pages_walked(client, records_answers()) == [
+        "",
+        "/whose-records",
+        "/your-name",
+        "/reply-method",
+        "/contact-details",
+        "/records-wanted",
+        "/identity",
+    ]
+
+
+def test_someone_asking_for_their_own_records_is_never_asked_whose_records(client, app_context):
+    answers = records_answers(acting_as="self", subject_name="Someone Else")
+    assert records_pages_walked(client, answers) == [
+        "",
+        "/about-you",
+        "/reply-method",
+        "/contact-details",
+        "/records-wanted",
+        "/identity",
+    ]
+    check = client.get("/requests/records/check").get_data(as_text=True)
+    assert "Someone Else" not in check and "Your records" in check
+    assert 'href="/requests/records/about-you?return=check#subject_date_of_birth-day"' in check
+    assert request_send(client, "records", client.get("/requests/records/check")).status_code == 302
+    request = db.session.scalars(db.select(InformationRequest)).one()
+    assert request.acting_as == "self" and request.subject_name == records_answers()["full_name"], "their own"
+
+
+def test_someone_acting_with_authority_is_asked_how(client, app_context):
+    answers = records_answers(acting_as="authorised", authority="Lasting power of attorney")
+    assert records_pages_walked(client, answers)[:3] == ["", "/authority", "/whose-records"]
+    check = client.get("/requests/records/check").get_data(as_text=True)
+    assert "Lasting power of attorney" in check
 
 
 @pytest.mark.parametrize(
@@ -398,13 +463,18 @@ def test_a_request_sent_just_after_midnight_is_received_on_that_london_day(clien
 @pytest.mark.parametrize("kind", ["records", "foi", "complaint"])
 def test_sending_the_same_page_twice_makes_one_request(client, app_context, outbox, kind):
     check = request_start(client, kind, ANSWERS[kind]())
+    kept = {cookie.key: cookie.value for cookie in client._cookies.values() if cookie.key.startswith("sps_answers")}
     first = request_send(client, kind, check)
     first_reference = client.get(first.headers["Location"]).get_data(as_text=True)
-    second = request_send(client, kind, check)
-    assert first.status_code == second.status_code == 302
+    second = request_send(client, kind, check)  # Back, then send again: the answers went with the first
+    for name, value in kept.items():  # a double click: the second press carries the same answers
+        client.set_cookie(name, value, path=f"/requests/{kind}")
+    third = request_send(client, kind, check)
+    assert first.status_code == second.status_code == third.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"] == third.headers["Location"]
     request = db.session.scalars(db.select(InformationRequest)).one()
     assert request.reference in first_reference
-    assert request.reference in client.get(second.headers["Location"]).get_data(as_text=True)
+    assert client.get(second.headers["Location"]).status_code == 200
     assert len(outbox) == 1, "the request is acknowledged once"
 
 
@@ -418,49 +488,37 @@ def test_a_filled_honeypot_is_refused(client, app_context, kind):
 
 
 @pytest.mark.parametrize("kind", ["records", "foi", "complaint"])
-def test_every_change_button_returns_to_its_question(client, app_context, kind):
+def test_every_change_link_returns_to_its_question_then_to_the_check_page(client, app_context, kind):
     check = request_start(client, kind, ANSWERS[kind]()).get_data(as_text=True)
-    targets = re.findall(r'name="change" value="([^"]+)" formaction="([^"]+)"', check)
+    targets = re.findall(r'<a class="govuk-link" href="(/requests/[^"]+\?return=check)#([^"]+)">Change', check)
     assert targets
-    for field, formaction in targets:
-        assert formaction == f"/requests/{kind}/check#{field}"
-        form = client.post(
-            f"/requests/{kind}/check",
-            data={
-                "csrf_token": hidden_value(check, "csrf_token"),
-                "sealed": hidden_value(check, "sealed"),
-                "change": field,
-            },
-        )
-        page = form.get_data(as_text=True)
+    for url, field in targets:
+        page = client.get(url).get_data(as_text=True)
         assert f'id="{field}"' in page, field
-        assert ANSWERS[kind]()["full_name"] in page, "every answer is kept"
+        assert 'name="full_name"' not in page or ANSWERS[kind]()["full_name"] in page, "every answer is kept"
+        assert 'href="/requests/' + kind + '/check"' in page, "Back returns to the check page"
+        token = hidden_value(page, "csrf_token")
+        returned = client.post(url, data={**ANSWERS[kind](), "csrf_token": token})
+        assert returned.status_code == 303 and returned.headers["Location"] == f"/requests/{kind}/check", field
     assert stored() == 0
 
 
 def test_a_changed_answer_is_the_one_sent(client, app_context):
     check = request_start(client, "records", records_answers()).get_data(as_text=True)
-    form = client.post(
-        "/requests/records/check",
-        data={
-            "csrf_token": hidden_value(check, "csrf_token"),
-            "sealed": hidden_value(check, "sealed"),
-            "change": "subject_name",
-        },
-    ).get_data(as_text=True)
-    token = hidden_value(form, "csrf_token")
-    again = client.post(
-        "/requests/records", data={**records_answers(subject_name="Siân Ó Briain"), "csrf_token": token}
-    )
-    assert request_send(client, "records", again).status_code == 302
+    [url] = re.findall(r'href="([^"#]+)#subject_name"', check)
+    token = hidden_value(client.get(url).get_data(as_text=True), "csrf_token")
+    client.post(url, data={**records_answers(subject_name="Siân Ó Briain"), "csrf_token": token})
+    assert request_send(client, "records", client.get("/requests/records/check")).status_code == 302
     assert db.session.scalars(db.select(InformationRequest)).one().subject_name == "Siân Ó Briain"
 
 
 @pytest.mark.parametrize("kind", ["records", "foi", "complaint"])
-def test_a_forged_sealed_page_is_refused(client, app_context, kind):
+def test_forged_answers_are_refused_and_the_form_starts_again(client, app_context, kind):
+    client.set_cookie(f"sps_answers_{kind}_0", "forged", path=f"/requests/{kind}")
     token = client.csrf_token(f"/requests/{kind}")
-    response = client.post(f"/requests/{kind}/check", data={"csrf_token": token, "sealed": "forged", "declared": "yes"})
-    assert response.status_code == 400
+    response = client.post(f"/requests/{kind}/check", data={"csrf_token": token, "declared": "yes"})
+    assert response.status_code == 303 and response.headers["Location"] == f"/requests/{kind}"
+    assert "We could not find your answers" in client.get(f"/requests/{kind}").get_data(as_text=True)
     assert stored() == 0
 
 

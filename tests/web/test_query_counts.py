@@ -26,10 +26,19 @@ from sqlalchemy import event, update
 from portal.extensions import db
 from portal.models import Referral
 from tests.bulk import insert_referrals
-from tests.staff import make_staff, sign_in
+from tests.factories import submit_referral
+from tests.journeys import self_referral_answers
+from tests.staff import csrf_token, make_staff, sign_in
 
 SIZES = (3, 30, 300)
-PAGES = ("/staff/referrals", "/staff/referrals?status=new", "/staff/referrals/{referral_id}", "/staff/")
+PAGES = (
+    "/staff/referrals",
+    "/staff/referrals?status=new",
+    "/staff/referrals?sort=worker&order=ascending",
+    "/staff/referrals?sort=waiting&order=descending",
+    "/staff/referrals/{referral_id}",
+    "/staff/",
+)
 VOLUNTEER_SHARE = 10  # one referral in ten is assigned to the volunteer
 SESSION_TOUCH = "UPDATE staff_sessions"
 
@@ -118,3 +127,39 @@ def test_statements_per_page_do_not_grow_with_the_referrals(app, role, capsys):
 
     for path, by_size in counts.items():
         assert len({len(sent) for sent in by_size.values()}) == 1, describe(path, by_size)
+
+
+def counted_post(app: Flask, client: FlaskClient, path: str, form: dict[str, str]) -> list[str]:
+    """The statements of one POST of ``form`` to ``path``, after a first, uncounted one."""
+    data = {"csrf_token": csrf_token(client), **form}
+    assert client.post(path, data=data).status_code == 200, path
+    with statements(app) as sent:
+        response = client.post(path, data=data)
+        response.get_data()
+    assert response.status_code == 200, path
+    return [statement for statement in sent if not statement.startswith(SESSION_TOUCH)]
+
+
+def test_statements_of_a_search_by_name_do_not_grow_with_the_referrals_or_what_it_finds(app, capsys):
+    """The search reads keyed hashes, never every row: the same statements at 3, 30 and 300
+    referrals, while the family it looks for is found in 1, then 3, then 9 of them."""
+    client, _ = signed_in(app, "caseworker")
+    volunteer_id = make_staff(app, "volunteer").id
+    child = self_referral_answers()["child_name"]
+    by_size: dict[int, list[str]] = {}
+    found: dict[int, int] = {}
+    made = 0
+    for size, matching in zip(SIZES, (1, 3, 9), strict=True):
+        for _ in range(matching - made):
+            submit_referral(app, "self")
+        made = matching
+        grow_to(app, size, volunteer_id)
+        by_size[size] = counted_post(app, client, "/staff/referrals/person-search", {"name": child})
+        html = client.post(
+            "/staff/referrals/person-search", data={"csrf_token": csrf_token(client), "name": child}
+        ).get_data(as_text=True)
+        found[size] = html.count('<tr class="govuk-table__row">') - 1
+    with capsys.disabled():
+        print("\nSQL statements per search by name: " + ", ".join(f"{len(by_size[size])}" for size in SIZES))
+    assert [found[size] for size in SIZES] == [1, 3, 9]
+    assert len({len(sent) for sent in by_size.values()}) == 1, describe("search by name", by_size)

@@ -1,11 +1,16 @@
+import datetime as dt
+import re
+
 import pytest
 
 from portal.extensions import db
 from portal.models import InformationRequest, Person, Referral
+from tests.clock import london
 from tests.journeys import (
     complaint_answers,
     error_summary,
     foi_answers,
+    hidden_value,
     professional_answers,
     records_answers,
     request_send,
@@ -69,27 +74,106 @@ def test_sending_the_same_page_twice_makes_one_referral(client, app_context, out
 
 def test_change_returns_to_the_form_with_every_answer_kept(client, app_context):
     check = start(client, "self", self_referral_answers())
-    html = check.get_data(as_text=True)
-    from tests.journeys import hidden_value
-
-    form = client.post(
-        "/refer/self/check",
-        data={
-            "csrf_token": hidden_value(html, "csrf_token"),
-            "sealed": hidden_value(html, "sealed"),
-            "change": "child_name",
-        },
-    )
+    change = re.search(r'href="(/refer/self\?return=check#child_name)"', check.get_data(as_text=True))
+    assert change, "each row's Change link goes to the question"
+    form = client.get(change.group(1))
     page = form.get_data(as_text=True)
     assert "Siân 李 Ó Briain" in page and "zoe.family@example.com" in page and 'value="2015"' in page
+    assert 'action="/refer/self?return=check"' in page and 'href="/refer/self/check"' in page, "Back goes to the check"
     assert count(Referral) == 0
 
     # The form shown again carries a CSRF token of its own, so continuing from it works.
     token = hidden_value(page, "csrf_token")
-    again = client.post("/refer/self", data={**self_referral_answers(child_name="Siân Ó Briain"), "csrf_token": token})
-    assert "Check your answers" in again.get_data(as_text=True)
-    assert send(client, "self", again).status_code == 302
+    again = client.post(
+        "/refer/self?return=check", data={**self_referral_answers(child_name="Siân Ó Briain"), "csrf_token": token}
+    )
+    assert again.status_code == 303 and again.headers["Location"] == "/refer/self/check"
+    check = client.get("/refer/self/check")
+    assert "Siân Ó Briain" in check.get_data(as_text=True)
+    assert send(client, "self", check).status_code == 302
     assert db.session.scalars(db.select(Referral)).one().person("child").full_name == "Siân Ó Briain"
+
+
+def test_the_check_page_has_its_own_url_so_refresh_and_back_never_resubmit(client, app_context):
+    token = client.csrf_token("/refer/self")
+    posted = client.post("/refer/self", data={**self_referral_answers(), "csrf_token": token})
+    assert posted.status_code == 303 and posted.headers["Location"] == "/refer/self/check"
+    first = client.get("/refer/self/check")
+    refreshed = client.get("/refer/self/check")
+    assert first.status_code == refreshed.status_code == 200
+    assert "Siân 李 Ó Briain" in refreshed.get_data(as_text=True)
+    assert first.headers["Cache-Control"] == "no-store"
+    assert count(Referral) == 0, "showing the check page stores nothing"
+
+
+def test_the_answers_are_kept_sealed_in_the_browser_not_on_the_server(client, app_context):
+    start(client, "self", self_referral_answers())
+    kept = [cookie for cookie in client._cookies.values() if cookie.key.startswith("sps_answers_self_")]
+    assert kept and all(cookie.path == "/refer/self" for cookie in kept), "sent to the journey's pages only"
+    assert all(len(cookie.key) + len(cookie.value) < 4000 for cookie in kept)
+    assert not any("Siân" in cookie.value or "zoe.family" in cookie.value for cookie in kept)
+    with client.session_transaction() as session:
+        assert "Siân" not in repr(dict(session))
+
+
+def test_back_after_sending_shows_the_confirmation_and_sends_nothing_again(client, app_context, outbox):
+    check = start(client, "self", self_referral_answers())
+    sent = send(client, "self", check)
+    assert sent.status_code == 302
+    assert not [cookie for cookie in client._cookies.values() if cookie.key.startswith("sps_answers_")], (
+        "the answers leave the browser once sent"
+    )
+    back = client.get("/refer/self/check")
+    assert back.status_code == 302 and back.headers["Location"] == "/refer/self/confirmation"
+    again = send(client, "self", check)
+    assert again.status_code == 302 and again.headers["Location"] == "/refer/self/confirmation"
+    assert count(Referral) == 1 and len(outbox) == 1
+
+
+def test_two_presses_of_send_before_either_answers_make_one_referral(client, app_context, outbox):
+    check = start(client, "self", self_referral_answers())
+    cookies = {cookie.key: cookie.value for cookie in client._cookies.values() if cookie.key.startswith("sps_answers")}
+    first = send(client, "self", check)
+    for name, value in cookies.items():  # the second press carries the answers the first did
+        client.set_cookie(name, value, path="/refer/self")
+    second = send(client, "self", check)
+    assert first.status_code == second.status_code == 302
+    assert second.headers["Location"] == "/refer/self/confirmation"
+    assert count(Referral) == 1 and len(outbox) == 1
+
+
+@pytest.mark.parametrize(
+    ("cookie", "message"),
+    [
+        (None, "We could not find your answers"),
+        ("not a seal", "We could not find your answers"),
+    ],
+)
+def test_the_check_page_without_usable_answers_returns_to_the_form_saying_why(client, app_context, cookie, message):
+    if cookie is not None:
+        client.set_cookie("sps_answers_self_0", cookie, path="/refer/self")
+    token = client.csrf_token("/refer/self")
+    shown = client.get("/refer/self/check")
+    sent = client.post("/refer/self/check", data={"csrf_token": token, "send": "yes", "privacy_agreed": "yes"})
+    for response in (shown, sent):
+        assert response.status_code == 303 and response.headers["Location"] == "/refer/self"
+    page = client.get("/refer/self").get_data(as_text=True)
+    assert message in page and "govuk-notification-banner" in page
+    assert count(Referral) == 0
+
+
+def test_answers_kept_longer_than_three_hours_are_cleared(client, app_context, time_machine):
+    day = dt.date(2026, 3, 2)
+    time_machine.move_to(london(day, 9), tick=False)
+    start(client, "self", self_referral_answers())
+    time_machine.move_to(london(day, 11, 59), tick=False)
+    assert client.get("/refer/self/check").status_code == 200
+    time_machine.move_to(london(day, 12, 1), tick=False)
+    response = client.get("/refer/self/check")
+    assert response.status_code == 303 and response.headers["Location"] == "/refer/self"
+    assert "Your answers were cleared because 3 hours passed" in client.get("/refer/self").get_data(as_text=True)
+    assert client.get("/refer/self/check").headers["Location"] == "/refer/self", "and they are gone"
+    assert count(Referral) == 0
 
 
 def test_errors_are_summarised_in_page_order_and_answers_kept(client, app_context):
@@ -186,3 +270,11 @@ def test_without_an_email_address_the_page_says_to_note_the_reference_it_shows_o
     html = client.get(sent.headers["Location"]).get_data(as_text=True)
     assert reference not in html and "If you did not write it down, contact us" in html
     assert "We also sent it" not in html
+
+
+def test_only_one_value_a_question_is_kept_however_many_are_posted(client, app_context):
+    answers = self_referral_answers(needs=["Autism."] + ["x" * 4000] * 50, child_date_of_birth=["14", "3", "2015"] * 20)
+    posted = client.post("/refer/self", data={**answers, "csrf_token": client.csrf_token("/refer/self")})
+    assert posted.status_code == 303
+    check = client.get("/refer/self/check").get_data(as_text=True)
+    assert "Autism." in check and "xxxx" not in check

@@ -37,7 +37,7 @@ def text_of(response) -> str:
 def record_without_consent(browser, case_id: int, what: str = "The family's address and the worries raised"):
     return post(
         browser,
-        f"/staff/cases/{case_id}/disclosures",
+        f"/staff/cases/{case_id}/disclosures/new/without-consent",
         basis="child_protection",
         recipient="Children's Social Care",
         justification="The child described harm at home.",
@@ -55,9 +55,9 @@ def test_a_pending_disclosure_is_not_on_the_timeline_or_list_until_a_second_mana
     caseworker = signed_in(app, make_staff(app, "caseworker", name="Casey Worker"))
     base = f"/staff/cases/{case_id}"
     recorded = record_without_consent(caseworker, case_id)
-    assert recorded.status_code == 302 and recorded.headers["Location"].endswith("#disclosures")
-    page = text_of(caseworker.get(base))
-    assert "Disclosure recorded as awaiting approval" in page  # the confirmation banner
+    assert recorded.status_code == 302 and recorded.headers["Location"].endswith("/consent-and-disclosures")
+    page = text_of(caseworker.get(recorded.headers["Location"]))
+    assert "Disclosure to Children's Social Care recorded as awaiting approval" in page  # the confirmation banner
     assert "Awaiting approval" in page and "To Children's Social Care" in page
     assert "Shared with Children's Social Care" not in page
     assert "No disclosures." in text_of(caseworker.get(f"{base}/disclosures"))
@@ -77,7 +77,7 @@ def test_a_pending_disclosure_is_not_on_the_timeline_or_list_until_a_second_mana
     assert approved.status_code == 302 and approved.headers["Location"] == "/staff/disclosures/awaiting-approval"
     after = text_of(manager.get(approved.headers["Location"]))
     assert "You approved the disclosure on case" in after and "Nothing is awaiting approval." in after
-    page = text_of(caseworker.get(base))
+    page = text_of(caseworker.get(f"{base}/timeline"))
     assert "Shared with Children's Social Care on the basis of child protection or safeguarding" in page
     assert "approved by Morgan Manager" in page and "Awaiting approval" not in page
     assert "The family's address and the worries raised" in text_of(caseworker.get(f"{base}/disclosures"))
@@ -109,7 +109,7 @@ def test_a_declined_disclosure_never_shows_as_shared(app, case_id):
     assert no_reason.status_code == 400 and error_summary(text_of(no_reason))[0][0] == "#decline_reason"
     declined = post(manager, decision_path, decision="decline", decline_reason="Speak to the family first.")
     assert declined.status_code == 302
-    page = text_of(caseworker.get(f"/staff/cases/{case_id}"))
+    page = text_of(caseworker.get(f"/staff/cases/{case_id}/consent-and-disclosures"))
     assert "Declined" in page and "Speak to the family first." in page
     assert "Shared with Children's Social Care" not in page
     assert "No disclosures." in text_of(caseworker.get(f"/staff/cases/{case_id}/disclosures"))

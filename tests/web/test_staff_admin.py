@@ -202,7 +202,7 @@ def test_recording_the_volunteer_agreement(app, admin):
     version = app.config["VOLUNTEER_AGREEMENT_VERSION"]
 
     page = page_text(client.get(f"/staff/admin/users/{person.id}"))
-    assert "You have not signed the current Volunteer Agreement" in page
+    assert "They have not signed the current Volunteer Agreement" in page
 
     empty = admin_post(client, path, version="  ")
     assert empty.status_code == 400 and problems(empty)[0][0] == "#version"
@@ -294,8 +294,9 @@ def test_your_own_account_page_offers_no_changes_and_says_why(app, admin):
     assert "<form" not in body.split('class="govuk-main-wrapper')[1], "a form to change one's own account"
     other = make_staff(app, "caseworker")
     theirs = client.get(f"/staff/admin/users/{other.id}").get_data(as_text=True)
-    for action in ("roles", "reset-mfa", "set-up-link", "training", "active"):
+    for action in ("roles", "reset-mfa", "set-up-link", "training"):
         assert f'action="/staff/admin/users/{other.id}/{action}"' in theirs, action
+    assert f'href="/staff/admin/users/{other.id}/deactivate"' in theirs, "deactivating asks first"
 
 
 # Resets: a new set-up link, never a password ------------------------------------------------------
@@ -324,3 +325,63 @@ def test_sending_a_new_set_up_link_stops_the_password_ends_sessions_and_replaces
     assert browser(app).get(newer).status_code == 200
     resets = [action for action in audit_actions(app, person.id) if action in ("password reset", "set-up link issued")]
     assert resets[-4:] == ["password reset", "set-up link issued"] * 2
+
+
+# Someone else's account, in words about them ------------------------------------------------------
+
+
+def test_someone_elses_account_speaks_of_them_not_of_you(app, admin):
+    client, _ = admin
+    person = make_staff(app, "volunteer", trained=False, agreement=False, name="Vera Volunteer")
+
+    page = page_text(client.get(f"/staff/admin/users/{person.id}"))
+
+    assert "Their confidentiality training has not been recorded." in page
+    assert "They have not signed the current Volunteer Agreement" in page
+    assert "Their roles" in page
+    assert "Your confidentiality training" not in page and "You have not signed" not in page
+
+
+def test_the_volunteer_agreement_row_shows_only_for_volunteers(app, admin):
+    client, _ = admin
+    volunteer = make_staff(app, "volunteer")
+    caseworker = make_staff(app, "caseworker")
+
+    volunteers_page = client.get(f"/staff/admin/users/{volunteer.id}").get_data(as_text=True)
+    caseworkers_page = client.get(f"/staff/admin/users/{caseworker.id}").get_data(as_text=True)
+
+    row = re.compile(r'<dt class="govuk-summary-list__key">\s*Volunteer Agreement\s*</dt>')
+    assert row.search(volunteers_page)
+    assert not row.search(caseworkers_page)
+    assert "Volunteer Agreement did they sign" not in caseworkers_page
+
+
+def test_deactivating_asks_first_then_confirms_with_a_banner(app, admin):
+    client, _ = admin
+    person = make_staff(app, "caseworker", name="Colin Caseworker")
+
+    question = client.get(f"/staff/admin/users/{person.id}/deactivate")
+
+    assert question.status_code == 200
+    asked = page_text(question)
+    assert "Are you sure you want to deactivate Colin Caseworker's account?" in asked
+    assert f'action="/staff/admin/users/{person.id}/active"' in question.get_data(as_text=True)
+    assert stored(app, person.id).active, "asking changes nothing"
+    assert "staff account viewed" in audit_actions(app, person.id)
+
+    done = admin_post(client, f"/staff/admin/users/{person.id}/active", active="no")
+
+    assert done.status_code == 302 and done.headers["Location"].endswith(f"/staff/admin/users/{person.id}")
+    shown = page_text(client.get(done.headers["Location"]))
+    assert "Colin Caseworker's account is deactivated. Every session it had has ended." in shown
+    assert not stored(app, person.id).active
+
+
+def test_there_is_nothing_to_confirm_for_an_inactive_account_or_ones_own(app, admin):
+    client, me = admin
+    person = make_staff(app, "caseworker")
+    admin_post(client, f"/staff/admin/users/{person.id}/active", active="no")
+
+    for user_id in (person.id, me.id):
+        response = client.get(f"/staff/admin/users/{user_id}/deactivate")
+        assert response.status_code == 302 and response.headers["Location"].endswith(f"/staff/admin/users/{user_id}")

@@ -44,7 +44,10 @@ COOKIE = "sps_staff"
 SIGN_IN_COOKIE = "sps_signin"
 KNOWN_BROWSER_COOKIE = "sps_known_browser"
 BAD_CREDENTIALS = "Enter a correct email address and password"
-BAD_CODE = "Enter a correct code from your authenticator app, or an unused recovery code"
+BAD_CODE = (
+    "That code is wrong. Codes change every 30 seconds: enter the code your authenticator app shows now, "
+    "or an unused recovery code"
+)
 LOCKED = re.compile(
     r"This account is locked after too many failed attempts\. Try again after (\d\d:\d\d), "
     r"or ask an administrator to unlock it\."
@@ -902,3 +905,20 @@ def test_next_within_the_back_office_is_kept(app, target):
 
     with app.test_request_context("/staff/login"):
         assert _safe_next(target) == target
+
+
+def test_the_sign_in_address_is_a_username_field_html_allows(client):
+    """autocomplete="username" is valid only on a text input (the Nu HTML Checker refused it on
+    type="email"); phones still get their email keyboard through inputmode."""
+    page = client.get("/staff/login").get_data(as_text=True)
+    field = re.search(r'<input[^>]*id="email"[^>]*>', page)
+    assert field, "no email field"
+    for attribute in ('type="text"', 'inputmode="email"', 'autocomplete="username"', 'spellcheck="false"'):
+        assert attribute in field.group(0), attribute
+
+
+def test_a_wrong_code_says_it_was_wrong_and_that_codes_change(app, client):
+    user = make_staff(app, "caseworker")
+    submit_password(client, user.email)
+    refused = submit_code(client, "000000")
+    assert problems(refused) == [("#code", BAD_CODE)]

@@ -576,7 +576,7 @@ def test_a_complaint_of_25_november_2026_is_due_after_christmas_and_stalls_unans
     ):
         assert step in text, step
     assert dict(queue_rows(dpo.get("/staff/requests").get_data(as_text=True)))[made.reference].startswith(
-        f"{made.reference} Complaint 25 November 2026 29 December 2026 (acknowledgement)"
+        f"{made.reference} {PARENT.full_name} Complaint Received 25 November 2026 29 December 2026 (acknowledgement)"
     )
 
     response = post(dpo, f"{page}/acknowledgement", **date_fields("acknowledged_on", dt.date(2026, 12, 1)))
