@@ -2,7 +2,8 @@
 
 Public pages keep Flask's signed cookie: it holds only a CSRF token and the reference of a
 referral just sent, and nothing of a visitor is stored on the server (design 6.1: an abandoned form
-leaves nothing behind).
+leaves nothing behind). A journey's answers before it is sent travel in cookies of their own,
+encrypted (``portal.public.answers``).
 
 Back-office pages keep a signed-in person's session in the database: the cookie carries a random
 token (only its digest is stored), so signing out, a timeout, or an administrator's revocation ends

@@ -90,8 +90,8 @@ class Referral(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(EncryptedText)
     reference_hash: Mapped[str] = mapped_column(LookupHash, unique=True)
-    # Hash of the one-time key sealed into the check-answers page: a double click or a resubmitted
-    # page finds the referral it already made instead of making a second one.
+    # Hash of the one-time key sealed with the journey's answers: a double click or a second Send
+    # finds the referral it already made instead of making a second one.
     submission_key_hash: Mapped[str] = mapped_column(LookupHash, unique=True)
     route: Mapped[str] = mapped_column(String(16))
     completed_by: Mapped[str] = mapped_column(String(16))

@@ -127,7 +127,9 @@ def cases_page(
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    listing.record_shown(actor, "case list viewed", "cases", ids)
+    # Committed before the rows are loaded, so the commit does not expire what the page shows.
+    audit.record(actor, "case list viewed", detail=listing.shown_detail("cases", ids))
+    db.session.commit()
     return Page(_case_rows(_cases_in_order(ids), today), number, total, PAGE_SIZE)
 
 

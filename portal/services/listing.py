@@ -22,8 +22,6 @@ from portal.extensions import db
 from portal.models.cases import Case
 from portal.models.referrals import Person, Referral, person_lookup_keys
 from portal.models.staff import StaffUser
-from portal.services import audit
-from portal.services.audit import Actor
 from portal.services.clock import london_day
 from portal.services.deadlines import Calendar, nation_calendar, plural
 from portal.services.problems import Refusal
@@ -105,10 +103,9 @@ def waiting(received: dt.datetime, case_opened: dt.datetime | None, status: str,
     return Waiting(service_calendar().working_days_after(london_day(received), until), still)
 
 
-def record_shown(actor: Actor, action: str, what: str, ids: Sequence[int]) -> None:
-    """Audit a look at a list that names people, with the records it showed, and commit it before
-    they are loaded (so the commit does not expire what the page is about to show). The entry's
-    detail holds 200 characters: the ids that do not fit are counted."""
+def shown_detail(what: str, ids: Sequence[int]) -> str:
+    """The audit detail of a look at a list that names people: the records it showed, in the
+    entry's 200 characters; the ids that do not fit are counted."""
     detail = f"{len(ids)} {what} shown" + (": " if ids else "")
     listed = ""
     for position, record_id in enumerate(ids):
@@ -118,8 +115,7 @@ def record_shown(actor: Actor, action: str, what: str, ids: Sequence[int]) -> No
             listed += rest
             break
         listed += more
-    audit.record(actor, action, detail=detail + listed)
-    db.session.commit()
+    return detail + listed
 
 
 def needs_line(needs: str | None) -> str:

@@ -380,7 +380,9 @@ def requests_page(viewer: StaffUser, chosen: RequestFilter, actor: Actor, number
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    listing.record_shown(actor, "request queue viewed", "requests", ids)
+    # Committed before the rows are loaded, so the commit does not expire what the page shows.
+    audit.record(actor, "request queue viewed", detail=listing.shown_detail("requests", ids))
+    db.session.commit()
     loaded = {
         row.id: row for row in db.session.scalars(select(InformationRequest).where(InformationRequest.id.in_(ids)))
     }

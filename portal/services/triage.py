@@ -165,7 +165,9 @@ def queue_page(
         .limit(PAGE_SIZE)
         .offset((number - 1) * PAGE_SIZE)
     ).all()
-    listing.record_shown(actor, "referral queue viewed", "referrals", ids)
+    # Committed before the rows are loaded, so the commit does not expire what the page shows.
+    audit.record(actor, "referral queue viewed", detail=listing.shown_detail("referrals", ids))
+    db.session.commit()
     return Page(_rows(_in_order(ids), actor.today), number, total, PAGE_SIZE)
 
 
