@@ -65,7 +65,7 @@ def log_contact(page, summary: str, slug: str = "contact logged") -> None:
 
 
 def contact_log_rows(page) -> list[str]:
-    table = page.locator("#contact-log ~ table.govuk-table")
+    table = page.locator("#contact-log ~ .sps-table-scroll table.govuk-table")
     return [" ".join(row.split()) for row in table.locator("tbody tr").all_inner_texts()]
 
 
