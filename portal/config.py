@@ -269,7 +269,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         # One JSON object a line for a log collector in production; plain lines for a person
         # reading a terminal in development and tests.
         "LOG_FORMAT": _one_of(environ, "LOG_FORMAT", ("json", "text"), "json" if production else "text"),
-        "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "10 per minute;40 per hour",
+        "SUBMISSION_RATE_LIMIT": environ.get("SUBMISSION_RATE_LIMIT", "").strip() or "30 per minute;120 per hour",
         "MAIL_URL": _mail_url(environ, production),
         # Slow work (response PDFs, the Annual Report): empty runs it on a thread in each app
         # process; redis://… queues it for `flask jobs worker` processes on any host.
