@@ -9,12 +9,15 @@ from portal.services import subject_access
 from portal.services.mail import Mailer
 from portal.services.pdf import Entry, ResponseDocument, Section, render_pdf
 from portal.services.service_contact import ServiceContact
+from tests.clock import clock_on
 from tests.staff import pdf_text
 from tests.unit.test_requests import sar
 
 CONTACT = ServiceContact.from_config(load_config({"PORTAL_ENV": "test"}))
 CHILD = "Siân Ó Briain"
 TODAY = dt.date(2026, 3, 3)
+# The requests the tests make are dated by the portal's clock: it stands on TODAY, the day responses are made.
+clock_on_today = clock_on(TODAY)
 
 
 def test_every_email_ends_with_the_services_contact_details_after_a_signature_line():
